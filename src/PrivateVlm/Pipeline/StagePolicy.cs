@@ -1,0 +1,23 @@
+namespace PrivateVlm.Pipeline;
+
+public enum ClaimOrder
+{
+    /// <summary>Newest photos first, with every fourth claim taking the oldest so a backlog still drains.</summary>
+    NewestFirst,
+    OldestFirst,
+}
+
+/// <param name="Concurrency">Workers claiming jobs of this stage at once.</param>
+/// <param name="MaxAttempts">Attempts (counted at claim time) before the photo is marked failed for this stage.</param>
+/// <param name="Lease">How long a claim holds before another worker (or a restart) may take the job back.</param>
+/// <param name="TimeLimit">Per-photo limit on <see cref="IPhotoStage.RunAsync"/>; past it the attempt fails.</param>
+public sealed record StagePolicy(
+    int Concurrency,
+    int MaxAttempts,
+    TimeSpan Lease,
+    TimeSpan TimeLimit,
+    ClaimOrder Order = ClaimOrder.NewestFirst)
+{
+    public static StagePolicy Default { get; } = new(
+        Concurrency: 1, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(2), TimeLimit: TimeSpan.FromSeconds(30));
+}
