@@ -7,4 +7,6 @@ foreach (var verb in VerbCatalog.All())
     root.Subcommands.Add(verb);
 }
 
-return await root.Parse(args).InvokeAsync();
+// The Generic Host handles SIGTERM/SIGINT for `run` and drains work within its own shutdown timeout; System.CommandLine
+// must not also kill the process two seconds after Ctrl+C.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

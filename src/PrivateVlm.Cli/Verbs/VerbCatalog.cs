@@ -7,6 +7,9 @@ internal static class VerbCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return RunVerb.Create();
+        yield return StatusVerb.Create();
+        yield return QueryVerb.Create();
+        yield return DoctorVerb.Create();
     }
 }

@@ -12,7 +12,7 @@ public abstract record StageOutcome
     /// transaction that marks the job done and queues the next stages, and only while this worker still holds the
     /// lease, so a result is written exactly once even across crashes.
     /// </summary>
-    public sealed record Done(Func<SqliteConnection, SqliteTransaction, Task> Persist) : StageOutcome;
+    public sealed record Done(Action<SqliteConnection, SqliteTransaction> Persist) : StageOutcome;
 
     /// <summary>The photo itself cannot go through this stage (corrupt, unsupported, refused): failed now, no retry.</summary>
     public sealed record Rejected(string Error) : StageOutcome;
@@ -23,5 +23,5 @@ public abstract record StageOutcome
     /// </summary>
     public sealed record Postponed(TimeSpan Delay, string Reason) : StageOutcome;
 
-    public static StageOutcome Succeeded(Func<SqliteConnection, SqliteTransaction, Task> persist) => new Done(persist);
+    public static StageOutcome Succeeded(Action<SqliteConnection, SqliteTransaction> persist) => new Done(persist);
 }

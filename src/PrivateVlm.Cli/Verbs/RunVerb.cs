@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using PrivateVlm.Pipeline;
+
+namespace PrivateVlm.Cli.Verbs;
+
+/// <summary>`privatevlm run --watch DIR`: the daemon in the foreground (what launchd/systemd start).</summary>
+internal static class RunVerb
+{
+    public static Command Create()
+    {
+        var watch = new Option<string?>("--watch") { Description = "Folder to watch for photos (recursively)" };
+        var database = CommonOptions.Database();
+        var command = new Command("run", "Run the daemon in the foreground: watch a folder and analyse every photo into SQLite")
+        {
+            watch,
+            database,
+        };
+        command.SetAction(async (parse, _) => await RunAsync(CommonOptions.Flags(
+            ("Watch:Folder", parse.GetValue(watch)),
+            ("Database:Path", parse.GetValue(database)))));
+        return command;
+    }
+
+    /// <summary>Exit codes: 0 after a requested stop (SIGTERM/SIGINT), 1 on a fatal error, 2 on bad configuration.</summary>
+    public static async Task<int> RunAsync(IDictionary<string, string?> flags)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddPrivateVlmSources(flags);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.ColorBehavior = Console.IsOutputRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
+        });
+        // SIGTERM (launchd, systemd, kill) and SIGINT stop the host gracefully.
+        builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = builder.Configuration.GetValue("Daemon:ShutdownTimeout", TimeSpan.FromSeconds(30));
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
+
+        try
+        {
+            builder.Services.AddPhotoDaemon(builder.Configuration);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"privatevlm: {e.Message}");
+            return 2;
+        }
+
+        using var host = builder.Build();
+        var exit = host.Services.GetRequiredService<DaemonExit>();
+        var logger = host.Services.GetRequiredService<ILogger<DaemonExit>>();
+        try
+        {
+            await host.StartAsync();
+            await host.WaitForShutdownAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogCritical(e, "The daemon could not start or stopped on an error");
+            return 1;
+        }
+
+        return exit.ExitCode;
+    }
+}

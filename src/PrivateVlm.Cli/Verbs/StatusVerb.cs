@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
+using Spectre.Console;
+
+namespace PrivateVlm.Cli.Verbs;
+
+/// <summary>`privatevlm status`: photos seen, per-stage progress, throughput, oldest queued item, last errors.</summary>
+internal static class StatusVerb
+{
+    public static Command Create()
+    {
+        var database = CommonOptions.Database();
+        var json = CommonOptions.Json("the status");
+        var command = new Command("status", "Show what the daemon has done: photos, per-stage progress, throughput, last errors") { database, json };
+        command.SetAction(parse =>
+        {
+            var library = LibraryFromFlags(parse.GetValue(database));
+            PipelineStatus status;
+            try
+            {
+                using var connection = library.OpenReadOnly();
+                status = PipelineStatus.Read(connection, TimeProvider.System);
+            }
+            catch (FileNotFoundException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(status, JsonOutput.Options));
+            }
+            else if (Console.IsOutputRedirected)
+            {
+                WritePlain(status, library.FilePath);
+            }
+            else
+            {
+                WriteRich(status, library.FilePath);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    internal static LibraryDatabase LibraryFromFlags(string? databaseFlag)
+    {
+        var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)));
+        var services = new ServiceCollection().AddLogging().AddPhotoLibrary(configuration).BuildServiceProvider();
+        return services.GetRequiredService<LibraryDatabase>();
+    }
+
+    private static void WritePlain(PipelineStatus status, string database)
+    {
+        Console.WriteLine($"database: {database}");
+        Console.WriteLine($"photos: {status.PhotosSeen} (files present {status.FilesPresent}, rejected {status.FilesRejected}, deleted {status.FilesDeleted})");
+        foreach (var s in status.Stages)
+        {
+            Console.WriteLine($"stage {s.Stage}: queued {s.Queued}, running {s.Running}, done {s.Done}, failed {s.Failed}, {s.DoneLastMinute}/min");
+        }
+
+        Console.WriteLine($"oldest queued: {status.OldestQueuedAt ?? "none"}");
+        foreach (var e in status.LastErrors)
+        {
+            Console.WriteLine($"error {e.OccurredAt} [{e.Stage}] {e.Path}: {e.Error}");
+        }
+    }
+
+    private static void WriteRich(PipelineStatus status, string database)
+    {
+        AnsiConsole.MarkupLine($"[bold]PrivateVlm[/] [grey]{Markup.Escape(database)}[/]");
+        AnsiConsole.MarkupLine($"Photos: [bold]{status.PhotosSeen}[/]  files present {status.FilesPresent}, rejected {status.FilesRejected}, deleted {status.FilesDeleted}");
+        var table = new Table().AddColumns("stage", "queued", "running", "done", "failed", "done/min");
+        foreach (var s in status.Stages)
+        {
+            table.AddRow(Markup.Escape(s.Stage), $"{s.Queued}", $"{s.Running}", $"{s.Done}", s.Failed > 0 ? $"[red]{s.Failed}[/]" : "0", $"{s.DoneLastMinute}");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Oldest queued: {Markup.Escape(status.OldestQueuedAt ?? "none")}");
+        foreach (var e in status.LastErrors)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Stage)}[/] {Markup.Escape(e.Path ?? "?")}: {Markup.Escape(e.Error)} [grey]{Markup.Escape(e.OccurredAt)}[/]");
+        }
+    }
+}

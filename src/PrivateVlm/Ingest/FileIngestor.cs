@@ -1,0 +1,265 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
+
+namespace PrivateVlm.Ingest;
+
+/// <summary>
+/// Turns a stable path into a photo: content identity by SHA-256 (identical bytes are one photo, analysed once),
+/// a files row for the path (a move updates the path without re-analysis), and the first stages' jobs for new
+/// content. Files that cannot become photos (empty, unreadable, symlinked out of the root) keep a clear error.
+/// </summary>
+public sealed partial class FileIngestor : BackgroundService
+{
+    private readonly StableFileGate _gate;
+    private readonly LibraryDatabase _database;
+    private readonly JobQueue _queue;
+    private readonly JobSignals _signals;
+    private readonly DaemonExit _exit;
+    private readonly TimeProvider _time;
+    private readonly ILogger<FileIngestor> _logger;
+    private readonly WatchOptions _options;
+
+    public FileIngestor(
+        StableFileGate gate, LibraryDatabase database, JobQueue queue, JobSignals signals, DaemonExit exit,
+        IOptions<WatchOptions> options, TimeProvider time, ILogger<FileIngestor> logger)
+    {
+        _gate = gate;
+        _database = database;
+        _queue = queue;
+        _signals = signals;
+        _exit = exit;
+        _options = options.Value;
+        Root = WatchedRoot.Resolve(options.Value);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The watched folder, fully resolved (symlinks in its own path followed once).</summary>
+    public string Root { get; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var workers = Enumerable.Range(0, Math.Max(1, _options.HashConcurrency))
+            .Select(_ => Task.Run(() => ConsumeAsync(stoppingToken), CancellationToken.None));
+        await Task.WhenAll(workers);
+    }
+
+    private async Task ConsumeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var path in _gate.Stable.ReadAllAsync(stoppingToken))
+            {
+                await IngestAsync(path, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _exit.Fatal("ingest could not write to the database", e);
+        }
+    }
+
+    /// <summary>Ingests one path that passed the stability gate.</summary>
+    public async Task IngestAsync(string path, CancellationToken cancellationToken)
+    {
+        if (PhotoFolderRules.IsIgnoredPath(Root, path))
+        {
+            return;
+        }
+
+        var seen = FileObservation.Of(path);
+        if (seen is null)
+        {
+            await MarkGoneAsync(path, cancellationToken);
+            return;
+        }
+
+        var existing = await ReadAsync(c => PhotoFileRecords.FindByPath(c, path));
+        if (existing is { Status: "present", PhotoId: not null } && existing.SizeBytes == seen.Value.Size
+            && existing.ModifiedAt == UtcText.From(seen.Value.ModifiedUtc))
+        {
+            return; // unchanged since we last read it
+        }
+
+        var problem = CheckSymlink(path) ?? (seen.Value.Size == 0 ? "empty file (0 bytes)" : null);
+        if (problem is not null)
+        {
+            await RejectAsync(path, seen.Value, problem, existing, cancellationToken);
+            return;
+        }
+
+        string sha256;
+        try
+        {
+            sha256 = await HashAsync(path, cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            await MarkGoneAsync(path, cancellationToken);
+            return;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            await MarkGoneAsync(path, cancellationToken);
+            return;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            await RejectAsync(path, seen.Value, FolderAccess.Explain(path, e), existing, cancellationToken);
+            return;
+        }
+        catch (IOException e)
+        {
+            await RejectAsync(path, seen.Value, $"could not read the file: {e.Message}", existing, cancellationToken);
+            return;
+        }
+
+        if (FileObservation.Of(path) != seen)
+        {
+            _gate.Observe(path); // it changed while we hashed it: wait for it to settle again
+            return;
+        }
+
+        var queued = await _database.WriteAsync((connection, transaction) =>
+        {
+            var now = UtcText.From(_time.GetUtcNow());
+            var (photoId, created) = PhotoFileRecords.UpsertPhoto(connection, transaction, sha256, seen.Value.Size, now);
+            var current = PhotoFileRecords.FindByPath(connection, path, transaction);
+            var moved = current is null
+                ? PhotoFileRecords.OtherPathsOf(connection, transaction, photoId, path).FirstOrDefault(r => !File.Exists(r.Path))
+                : null;
+            if (moved is not null)
+            {
+                PhotoFileRecords.MovePath(connection, transaction, moved.Id, path, seen.Value, now);
+                LogMoved(_logger, photoId, moved.Path, path);
+            }
+            else
+            {
+                PhotoFileRecords.Upsert(connection, transaction, path, photoId, seen.Value, "present", null, now);
+            }
+
+            if (created)
+            {
+                LogNewPhoto(_logger, photoId, path);
+            }
+
+            return created ? _queue.EnqueueReadyStages(connection, transaction, photoId) : [];
+        }, cancellationToken);
+
+        foreach (var stage in queued)
+        {
+            _signals.Pulse(stage);
+        }
+    }
+
+    /// <summary>Marks a path (or, for a folder, every recorded path under it) deleted when it is really gone.
+    /// Results stay with the photo.</summary>
+    public async Task MarkGoneAsync(string path, CancellationToken cancellationToken)
+    {
+        if (File.Exists(path))
+        {
+            _gate.Observe(path);
+            return;
+        }
+
+        var candidates = await ReadAsync(c =>
+            PhotoFileRecords.FindByPath(c, path) is not null ? [path] : PhotoFileRecords.PathsUnder(c, path));
+        var gone = candidates.Where(p => !File.Exists(p)).ToList();
+        if (gone.Count == 0)
+        {
+            return;
+        }
+
+        await _database.WriteAsync((connection, transaction) =>
+        {
+            var now = UtcText.From(_time.GetUtcNow());
+            foreach (var p in gone)
+            {
+                if (PhotoFileRecords.MarkDeleted(connection, transaction, p, now) > 0)
+                {
+                    LogDeleted(_logger, p);
+                }
+            }
+        }, cancellationToken);
+    }
+
+    private async Task RejectAsync(string path, FileObservation seen, string error, PhotoFileRecord? existing, CancellationToken cancellationToken)
+    {
+        await _database.WriteAsync(
+            (connection, transaction) => PhotoFileRecords.Upsert(
+                connection, transaction, path, null, seen, "rejected", error, UtcText.From(_time.GetUtcNow())),
+            cancellationToken);
+        if (existing?.Error != error)
+        {
+            LogRejected(_logger, path, error);
+        }
+    }
+
+    private string? CheckSymlink(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is null)
+        {
+            return null;
+        }
+
+        FileSystemInfo? target;
+        try
+        {
+            target = info.ResolveLinkTarget(returnFinalTarget: true);
+        }
+        catch (IOException e)
+        {
+            return $"symlink cannot be resolved ({e.Message}): a loop?";
+        }
+
+        if (target is null || !target.Exists)
+        {
+            return "broken symlink: its target does not exist";
+        }
+
+        return PhotoFolderRules.IsInside(Root, target.FullName)
+            ? null
+            : $"symlink points outside the watched folder ({target.FullName}); not followed";
+    }
+
+    private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            Options = FileOptions.SequentialScan | FileOptions.Asynchronous,
+            BufferSize = 0,
+        };
+        await using var stream = new FileStream(path, options);
+        var hash = await SHA256.HashDataAsync(stream, cancellationToken);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private Task<T> ReadAsync<T>(Func<Microsoft.Data.Sqlite.SqliteConnection, T> query)
+    {
+        using var connection = _database.Open();
+        return Task.FromResult(query(connection));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "New photo {PhotoId}: {Path}")]
+    private static partial void LogNewPhoto(ILogger logger, long photoId, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Photo {PhotoId} moved: {From} -> {To}")]
+    private static partial void LogMoved(ILogger logger, long photoId, string from, string to);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File deleted: {Path} (its results are kept)")]
+    private static partial void LogDeleted(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File not ingested: {Path}: {Error}")]
+    private static partial void LogRejected(ILogger logger, string path, string error);
+}

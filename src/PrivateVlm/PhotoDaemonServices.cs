@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrivateVlm.Ingest;
+using PrivateVlm.Metadata;
+using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
+
+namespace PrivateVlm;
+
+/// <summary>
+/// Composition of the daemon: the store, the queue, the stages and the loops that feed them. The order of the
+/// hosted services is the start-up order: database first, then the gate, ingest, scans, watcher and workers.
+/// </summary>
+public static class PhotoDaemonServices
+{
+    public static IServiceCollection AddPhotoLibrary(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingletonTimeProvider();
+        services.Configure<DatabaseOptions>(configuration.GetSection(DatabaseOptions.Section));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            return new LibraryDatabase(
+                DatabaseLocation.Resolve(options), options.BusyTimeout,
+                sp.GetRequiredService<ILogger<LibraryDatabase>>(), sp.GetRequiredService<TimeProvider>());
+        });
+        return services;
+    }
+
+    public static IServiceCollection AddPhotoDaemon(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddPhotoLibrary(configuration);
+        services.Configure<WatchOptions>(configuration.GetSection(WatchOptions.Section));
+
+        services.AddSingleton<JobSignals>();
+        services.AddSingleton<StageCatalog>();
+        services.AddSingleton<JobQueue>();
+        services.AddSingleton<DaemonExit>();
+
+        services.AddSingleton<PhotoMetadataReader>();
+        services.AddSingleton<IPhotoStage, MetadataStage>();
+
+        services.AddHostedService<LibraryStartup>();
+        services.AddHostedSingleton<StableFileGate>();
+        services.AddHostedSingleton<FileIngestor>();
+        services.AddHostedSingleton<FolderReconciler>();
+        services.AddHostedSingleton<FolderWatcher>();
+        services.AddHostedSingleton<StageWorkers>();
+        return services;
+    }
+
+    private static void AddHostedSingleton<T>(this IServiceCollection services)
+        where T : class, IHostedService
+    {
+        services.AddSingleton<T>();
+        services.AddHostedService(sp => sp.GetRequiredService<T>());
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PrivateVlm.Storage;
+
+namespace PrivateVlm.Pipeline;
+
+/// <summary>
+/// The durable job queue (all SQL on the jobs and job_errors tables lives here). One row per (photo, stage); a
+/// claim takes a lease and counts the attempt; completion writes the stage's result, marks the job done and
+/// queues the next stages in one transaction, and only while the lease is still held.
+/// </summary>
+public sealed class JobQueue
+{
+    private static readonly TimeSpan BackoffBase = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan BackoffCap = TimeSpan.FromMinutes(10);
+
+    private readonly LibraryDatabase _database;
+    private readonly StageCatalog _stages;
+    private readonly JobSignals _signals;
+    private readonly TimeProvider _time;
+    private long _claims;
+
+    public JobQueue(LibraryDatabase database, StageCatalog stages, JobSignals signals, TimeProvider time)
+    {
+        _database = database;
+        _stages = stages;
+        _signals = signals;
+        _time = time;
+    }
+
+    private string Now => UtcText.From(_time.GetUtcNow());
+
+    /// <summary>
+    /// Queues every runnable stage whose prerequisites are all done for this photo (INSERT OR IGNORE: a stage is
+    /// queued once per photo). Call inside the transaction that made the photo or finished a stage.
+    /// </summary>
+    public IReadOnlyList<string> EnqueueReadyStages(SqliteConnection connection, SqliteTransaction transaction, long photoId)
+    {
+        var queued = new List<string>();
+        foreach (var stage in _stages.Runnable)
+        {
+            var inserted = connection.Execute(
+                """
+                INSERT OR IGNORE INTO jobs (photo_id, stage, state, not_before, enqueued_at)
+                SELECT @PhotoId, @Stage, 'queued', @Now, @Now
+                WHERE (SELECT count(*) FROM jobs j
+                       WHERE j.photo_id = @PhotoId AND j.state = 'done'
+                         AND j.stage IN (SELECT value FROM json_each(@Prerequisites))) = @PrerequisiteCount
+                """,
+                new
+                {
+                    PhotoId = photoId,
+                    Stage = stage.Name,
+                    Now,
+                    Prerequisites = System.Text.Json.JsonSerializer.Serialize(stage.Prerequisites),
+                    PrerequisiteCount = stage.Prerequisites.Count,
+                },
+                transaction);
+            if (inserted > 0)
+            {
+                queued.Add(stage.Name);
+            }
+        }
+
+        return queued;
+    }
+
+    /// <summary>
+    /// Start-up recovery. Only one daemon runs per database (see <see cref="DaemonInstanceLock"/>), so every
+    /// 'running' job belongs to a process that died: it returns to the queue, or fails when that death used its last
+    /// attempt (a photo that keeps killing the process is quarantined). Then stages that were added or became
+    /// configured since (a model installed) get jobs for photos that are ready for them.
+    /// </summary>
+    public async Task<RecoveryReport> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var report = await _database.WriteAsync((connection, transaction) =>
+        {
+            var quarantined = 0;
+            foreach (var stage in _stages.All)
+            {
+                quarantined += connection.Execute(
+                    """
+                    UPDATE jobs SET state = 'failed', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL,
+                           last_error = 'the daemon stopped unexpectedly ' || attempts || ' time(s) while processing this photo; quarantined'
+                    WHERE stage = @Stage AND state = 'running' AND attempts >= @MaxAttempts
+                    """,
+                    new { Now, Stage = stage.Name, stage.Policy.MaxAttempts },
+                    transaction);
+            }
+
+            var released = connection.Execute(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, not_before = @Now WHERE state = 'running'",
+                new { Now },
+                transaction);
+
+            var backfilled = 0;
+            foreach (var stage in _stages.Runnable)
+            {
+                backfilled += connection.Execute(
+                    """
+                    INSERT OR IGNORE INTO jobs (photo_id, stage, state, not_before, enqueued_at)
+                    SELECT p.id, @Stage, 'queued', @Now, @Now FROM photos p
+                    WHERE (SELECT count(*) FROM jobs j
+                           WHERE j.photo_id = p.id AND j.state = 'done'
+                             AND j.stage IN (SELECT value FROM json_each(@Prerequisites))) = @PrerequisiteCount
+                    """,
+                    new
+                    {
+                        Stage = stage.Name,
+                        Now,
+                        Prerequisites = System.Text.Json.JsonSerializer.Serialize(stage.Prerequisites),
+                        PrerequisiteCount = stage.Prerequisites.Count,
+                    },
+                    transaction);
+            }
+
+            return new RecoveryReport(released, quarantined, backfilled);
+        }, cancellationToken);
+
+        foreach (var stage in _stages.Runnable)
+        {
+            _signals.Pulse(stage.Name);
+        }
+
+        return report;
+    }
+
+    /// <summary>
+    /// Claims the next job of a stage: newest photo first (three claims in four) or oldest first (the fourth), so
+    /// new drops are quick and a backlog still drains. Jobs whose lease expired are claimable again. Returns null
+    /// when nothing is due.
+    /// </summary>
+    public async Task<ClaimedJob?> ClaimAsync(IPhotoStage stage, string workerId, CancellationToken cancellationToken)
+    {
+        var newestFirst = stage.Policy.Order == ClaimOrder.NewestFirst && Interlocked.Increment(ref _claims) % 4 != 0;
+        var lease = stage.Policy.Lease > stage.Policy.TimeLimit ? stage.Policy.Lease : stage.Policy.TimeLimit + TimeSpan.FromSeconds(30);
+        var order = newestFirst ? "DESC" : "ASC";
+        return await _database.WriteAsync((connection, transaction) =>
+        {
+            var now = _time.GetUtcNow();
+            var nowText = UtcText.From(now);
+            while (true)
+            {
+                var candidate = connection.QueryFirstOrDefault<(long Id, long PhotoId, long Attempts)?>(
+                    $"""
+                    SELECT id, photo_id, attempts FROM jobs
+                    WHERE stage = @Stage
+                      AND ((state = 'queued' AND not_before <= @Now) OR (state = 'running' AND lease_expires_at < @Now))
+                    ORDER BY photo_id {order}
+                    LIMIT 1
+                    """,
+                    new { Stage = stage.Name, Now = nowText },
+                    transaction);
+                if (candidate is not { } job)
+                {
+                    return null;
+                }
+
+                if (job.Attempts >= stage.Policy.MaxAttempts)
+                {
+                    // Its lease expired on its last attempt: the worker holding it hung or the process died.
+                    FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
+                        $"gave up after {job.Attempts} attempts (the last one never finished)");
+                    continue;
+                }
+
+                var file = connection.QueryFirstOrDefault<(string Sha256, string? Path)>(
+                    """
+                    SELECT p.sha256, (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'present' ORDER BY f.id LIMIT 1)
+                    FROM photos p WHERE p.id = @PhotoId
+                    """,
+                    new { job.PhotoId },
+                    transaction);
+                if (file.Path is null)
+                {
+                    FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
+                        "every file holding this photo was deleted before this stage ran");
+                    continue;
+                }
+
+                var token = $"{workerId}:{Guid.NewGuid():N}";
+                connection.Execute(
+                    """
+                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @Token,
+                                    lease_expires_at = @Expires, started_at = @Now
+                    WHERE id = @Id
+                    """,
+                    new { Token = token, Expires = UtcText.From(now + lease), Now = nowText, job.Id },
+                    transaction);
+                return new ClaimedJob(
+                    new PhotoJob(job.Id, job.PhotoId, stage.Name, file.Sha256, file.Path, (int)job.Attempts + 1),
+                    token);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the stage's result, marks the job done and queues what becomes ready, atomically. Returns false (and
+    /// writes nothing) when the lease was lost, e.g. the job timed out and another worker took it.
+    /// </summary>
+    public async Task<bool> CompleteAsync(
+        ClaimedJob claimed, Action<SqliteConnection, SqliteTransaction> persist, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> next = [];
+        var completed = await _database.WriteAsync((connection, transaction) =>
+        {
+            var updated = connection.Execute(
+                """
+                UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
+                WHERE id = @Id AND state = 'running' AND lease_owner = @Token
+                """,
+                new { Now, Id = claimed.Job.JobId, claimed.Token },
+                transaction);
+            if (updated == 0)
+            {
+                return false;
+            }
+
+            persist(connection, transaction);
+            next = EnqueueReadyStages(connection, transaction, claimed.Job.PhotoId);
+            return true;
+        }, cancellationToken);
+
+        foreach (var stage in next)
+        {
+            _signals.Pulse(stage);
+        }
+
+        return completed;
+    }
+
+    /// <summary>
+    /// Records a failed attempt. Permanent failures, and transient ones on the last attempt, end as 'failed' with
+    /// the error; others go back to the queue after exponential backoff with jitter.
+    /// </summary>
+    public Task FailAsync(ClaimedJob claimed, int maxAttempts, string error, bool permanent, CancellationToken cancellationToken) =>
+        _database.WriteAsync((connection, transaction) =>
+        {
+            if (!StillHeld(connection, transaction, claimed))
+            {
+                return;
+            }
+
+            var job = claimed.Job;
+            if (permanent || job.Attempt >= maxAttempts)
+            {
+                FailInTransaction(connection, transaction, job.JobId, job.PhotoId, job.Stage, job.Attempt, error);
+                return;
+            }
+
+            var backoff = BackoffBase * Math.Pow(2, job.Attempt - 1);
+            backoff = backoff > BackoffCap ? BackoffCap : backoff;
+            backoff += TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(backoff.TotalMilliseconds / 4) + 1));
+            RecordError(connection, transaction, job.JobId, job.PhotoId, job.Stage, job.Attempt, error);
+            connection.Execute(
+                """
+                UPDATE jobs SET state = 'queued', not_before = @NotBefore, lease_owner = NULL, lease_expires_at = NULL, last_error = @Error
+                WHERE id = @Id
+                """,
+                new { NotBefore = UtcText.From(_time.GetUtcNow() + backoff), Error = error, Id = job.JobId },
+                transaction);
+        }, cancellationToken);
+
+    /// <summary>Returns the job to the queue without counting the attempt: it was not the photo's fault.</summary>
+    public async Task PostponeAsync(ClaimedJob claimed, TimeSpan delay, string reason, CancellationToken cancellationToken)
+    {
+        await _database.WriteAsync((connection, transaction) =>
+        {
+            if (!StillHeld(connection, transaction, claimed))
+            {
+                return;
+            }
+
+            connection.Execute(
+                """
+                UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0), not_before = @NotBefore,
+                                lease_owner = NULL, lease_expires_at = NULL, last_error = @Reason
+                WHERE id = @Id
+                """,
+                new { NotBefore = UtcText.From(_time.GetUtcNow() + delay), Reason = reason, Id = claimed.Job.JobId },
+                transaction);
+        }, cancellationToken);
+        if (delay <= TimeSpan.Zero)
+        {
+            _signals.Pulse(claimed.Job.Stage);
+        }
+    }
+
+    /// <summary>When the next queued job of a stage becomes due (null when none is queued).</summary>
+    public DateTimeOffset? NextDue(string stage)
+    {
+        using var connection = _database.Open();
+        var text = connection.ExecuteScalar<string?>(
+            "SELECT min(not_before) FROM jobs WHERE stage = @Stage AND state = 'queued'", new { Stage = stage });
+        return text is null ? null : UtcText.Parse(text);
+    }
+
+    private static bool StillHeld(SqliteConnection connection, SqliteTransaction transaction, ClaimedJob claimed) =>
+        connection.ExecuteScalar<long>(
+            "SELECT count(*) FROM jobs WHERE id = @JobId AND state = 'running' AND lease_owner = @Token",
+            new { claimed.Job.JobId, claimed.Token }, transaction) == 1;
+
+    private void FailInTransaction(
+        SqliteConnection connection, SqliteTransaction transaction, long jobId, long photoId, string stage, int attempt, string error)
+    {
+        RecordError(connection, transaction, jobId, photoId, stage, attempt, error);
+        connection.Execute(
+            """
+            UPDATE jobs SET state = 'failed', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = @Error
+            WHERE id = @Id
+            """,
+            new { Now, Error = error, Id = jobId },
+            transaction);
+    }
+
+    private void RecordError(
+        SqliteConnection connection, SqliteTransaction transaction, long jobId, long photoId, string stage, int attempt, string error) =>
+        connection.Execute(
+            """
+            INSERT INTO job_errors (job_id, photo_id, stage, attempt, error, occurred_at)
+            VALUES (@JobId, @PhotoId, @Stage, @Attempt, @Error, @Now)
+            """,
+            new { JobId = jobId, PhotoId = photoId, Stage = stage, Attempt = attempt, Error = error, Now },
+            transaction);
+}
+
+/// <summary>A job this worker holds, with the lease token that proves it.</summary>
+public sealed record ClaimedJob(PhotoJob Job, string Token);
+
+public sealed record RecoveryReport(int ReturnedToQueue, int Quarantined, int Backfilled);

@@ -1,0 +1,63 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PrivateVlm.Storage;
+
+namespace PrivateVlm.Pipeline;
+
+/// <summary>What `privatevlm status` reports, read from the database alone (so it works while the daemon runs).</summary>
+public sealed record PipelineStatus(
+    long PhotosSeen,
+    long FilesPresent,
+    long FilesRejected,
+    long FilesDeleted,
+    IReadOnlyList<StageProgress> Stages,
+    string? OldestQueuedAt,
+    IReadOnlyList<RecentError> LastErrors)
+{
+    public static PipelineStatus Read(SqliteConnection connection, TimeProvider time, int errorCount = 5)
+    {
+        var oneMinuteAgo = UtcText.From(time.GetUtcNow() - TimeSpan.FromMinutes(1));
+        var files = connection.Query<(string Status, long Count)>("SELECT status, count(*) FROM files GROUP BY status")
+            .ToDictionary(r => r.Status, r => r.Count);
+        var stages = connection.Query<StageProgress>(
+            """
+            SELECT stage AS Stage,
+                   sum(state = 'queued')  AS Queued,
+                   sum(state = 'running') AS Running,
+                   sum(state = 'done')    AS Done,
+                   sum(state = 'failed')  AS Failed,
+                   sum(state = 'done' AND finished_at >= @oneMinuteAgo) AS DoneLastMinute,
+                   min(CASE WHEN state = 'queued' THEN enqueued_at END) AS OldestQueuedAt
+            FROM jobs GROUP BY stage ORDER BY min(id)
+            """,
+            new { oneMinuteAgo }).ToList();
+        var errors = connection.Query<RecentError>(
+            """
+            SELECT occurred_at AS OccurredAt, stage AS Stage, path AS Path, error AS Error FROM (
+                SELECT e.occurred_at, e.stage, (SELECT f.path FROM files f WHERE f.photo_id = e.photo_id ORDER BY f.status = 'present' DESC, f.id LIMIT 1) AS path, e.error
+                FROM job_errors e ORDER BY e.id DESC LIMIT @errorCount)
+            UNION ALL
+            SELECT * FROM (SELECT last_seen_at, 'ingest', path, error FROM files WHERE status = 'rejected' ORDER BY last_seen_at DESC LIMIT @errorCount)
+            ORDER BY 1 DESC LIMIT @errorCount
+            """,
+            new { errorCount }).ToList();
+        return new PipelineStatus(
+            connection.ExecuteScalar<long>("SELECT count(*) FROM photos"),
+            files.GetValueOrDefault("present"),
+            files.GetValueOrDefault("rejected"),
+            files.GetValueOrDefault("deleted"),
+            stages,
+            stages.Select(s => s.OldestQueuedAt).Where(s => s is not null).Min(StringComparer.Ordinal),
+            errors);
+    }
+}
+
+public sealed record StageProgress(string Stage, long Queued, long Running, long Done, long Failed, long DoneLastMinute, string? OldestQueuedAt)
+{
+    public StageProgress() : this("", 0, 0, 0, 0, 0, null) { }
+}
+
+public sealed record RecentError(string OccurredAt, string Stage, string? Path, string Error)
+{
+    public RecentError() : this("", "", null, "") { }
+}

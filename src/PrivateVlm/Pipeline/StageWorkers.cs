@@ -1,0 +1,194 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace PrivateVlm.Pipeline;
+
+/// <summary>
+/// Runs every runnable stage's workers: claim a job, run the stage under its time limit, record the outcome.
+/// Idle workers sleep until a pulse or the next backoff is due (no busy polling). On shutdown no new job is
+/// claimed; in-flight jobs finish, or are released back to the queue when the host's shutdown timeout runs out.
+/// </summary>
+public sealed partial class StageWorkers : BackgroundService
+{
+    private static readonly TimeSpan IdleRecheck = TimeSpan.FromSeconds(30);
+
+    private readonly StageCatalog _stages;
+    private readonly JobQueue _queue;
+    private readonly JobSignals _signals;
+    private readonly DaemonExit _exit;
+    private readonly TimeProvider _time;
+    private readonly ILogger<StageWorkers> _logger;
+
+    // Cancelled only when the host gives up waiting for in-flight work (the end of its shutdown timeout).
+    private readonly CancellationTokenSource _abandon = new();
+
+    public StageWorkers(
+        StageCatalog stages, JobQueue queue, JobSignals signals, DaemonExit exit, TimeProvider time, ILogger<StageWorkers> logger)
+    {
+        _stages = stages;
+        _queue = queue;
+        _signals = signals;
+        _exit = exit;
+        _time = time;
+        _logger = logger;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(() => _abandon.Cancel());
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _abandon.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var workers = new List<Task>();
+        foreach (var stage in _stages.All)
+        {
+            if (!_stages.IsRunnable(stage))
+            {
+                LogNotConfigured(_logger, stage.Name, stage.NotConfiguredReason ?? "a stage it depends on is not configured");
+                continue;
+            }
+
+            for (var i = 0; i < Math.Max(1, stage.Policy.Concurrency); i++)
+            {
+                var workerId = $"{Environment.ProcessId}/{stage.Name}/{i}";
+                workers.Add(Task.Run(() => WorkAsync(stage, workerId, stoppingToken), CancellationToken.None));
+            }
+        }
+
+        await Task.WhenAll(workers);
+    }
+
+    private async Task WorkAsync(IPhotoStage stage, string workerId, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var claimed = await _queue.ClaimAsync(stage, workerId, stoppingToken);
+                if (claimed is null)
+                {
+                    await _signals.WaitAsync(stage.Name, UntilNextDue(stage), _time, stoppingToken);
+                    continue;
+                }
+
+                // More may be waiting: wake a sibling worker so a backlog uses the stage's whole concurrency.
+                _signals.Pulse(stage.Name);
+                await RunOneAsync(stage, claimed);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The queue itself failed (database gone, disk full, corrupt): nothing sensible can continue.
+                _exit.Fatal($"stage '{stage.Name}' could not use the job queue", e);
+                return;
+            }
+        }
+    }
+
+    private TimeSpan UntilNextDue(IPhotoStage stage)
+    {
+        var due = _queue.NextDue(stage.Name);
+        if (due is null)
+        {
+            return IdleRecheck;
+        }
+
+        var wait = due.Value - _time.GetUtcNow();
+        return wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait < IdleRecheck ? wait : IdleRecheck;
+    }
+
+    private async Task RunOneAsync(IPhotoStage stage, ClaimedJob claimed)
+    {
+        var job = claimed.Job;
+        var started = _time.GetTimestamp();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token);
+        limit.CancelAfter(stage.Policy.TimeLimit);
+
+        StageOutcome outcome;
+        try
+        {
+            // WaitAsync also bounds stages whose native work cannot observe the token: the attempt is given up and
+            // recorded even if a thread stays busy in native code.
+            outcome = await stage.RunAsync(job, limit.Token).WaitAsync(stage.Policy.TimeLimit + TimeSpan.FromSeconds(1), _time, _abandon.Token);
+        }
+        catch (Exception e) when (_abandon.IsCancellationRequested)
+        {
+            LogReleasedOnShutdown(_logger, stage.Name, job.PhotoId, job.Path, e.GetType().Name);
+            await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", CancellationToken.None);
+            return;
+        }
+        catch (PhotoRejectedException e)
+        {
+            outcome = new StageOutcome.Rejected(e.Message);
+        }
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && limit.IsCancellationRequested))
+        {
+            await RecordFailureAsync(stage, claimed, $"timed out after {stage.Policy.TimeLimit.TotalSeconds:F0} s", permanent: false);
+            return;
+        }
+        catch (Exception e)
+        {
+            await RecordFailureAsync(stage, claimed, $"{e.GetType().Name}: {e.Message}", permanent: false);
+            return;
+        }
+
+        switch (outcome)
+        {
+            case StageOutcome.Done done:
+                if (await _queue.CompleteAsync(claimed, done.Persist, CancellationToken.None))
+                {
+                    LogDone(_logger, stage.Name, job.PhotoId, job.Path, _time.GetElapsedTime(started).TotalMilliseconds);
+                }
+                else
+                {
+                    LogLeaseLost(_logger, stage.Name, job.PhotoId);
+                }
+
+                break;
+            case StageOutcome.Rejected rejected:
+                await RecordFailureAsync(stage, claimed, rejected.Error, permanent: true);
+                break;
+            case StageOutcome.Postponed postponed:
+                LogPostponed(_logger, stage.Name, job.PhotoId, postponed.Reason, postponed.Delay.TotalSeconds);
+                await _queue.PostponeAsync(claimed, postponed.Delay, postponed.Reason, CancellationToken.None);
+                break;
+        }
+    }
+
+    private async Task RecordFailureAsync(IPhotoStage stage, ClaimedJob claimed, string error, bool permanent)
+    {
+        var job = claimed.Job;
+        var final = permanent || job.Attempt >= stage.Policy.MaxAttempts;
+        LogFailed(_logger, stage.Name, job.PhotoId, job.Path, job.Attempt, stage.Policy.MaxAttempts, final ? "failed" : "will retry", error);
+        await _queue.FailAsync(claimed, stage.Policy.MaxAttempts, error, permanent, CancellationToken.None);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} is not configured: {Reason}")]
+    private static partial void LogNotConfigured(ILogger logger, string stage, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Stage} done for photo {PhotoId} ({Path}) in {Milliseconds:F1} ms")]
+    private static partial void LogDone(ILogger logger, string stage, long photoId, string path, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Stage} failed for photo {PhotoId} ({Path}), attempt {Attempt}/{MaxAttempts}, {Next}: {Error}")]
+    private static partial void LogFailed(ILogger logger, string stage, long photoId, string path, int attempt, int maxAttempts, string next, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Stage} postponed for photo {PhotoId}: {Reason}; again in {Seconds:F0} s")]
+    private static partial void LogPostponed(ILogger logger, string stage, long photoId, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Stage} result for photo {PhotoId} discarded: its lease expired and the job was taken over")]
+    private static partial void LogLeaseLost(ILogger logger, string stage, long photoId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Stage} for photo {PhotoId} ({Path}) released back to the queue at shutdown ({Reason})")]
+    private static partial void LogReleasedOnShutdown(ILogger logger, string stage, long photoId, string path, string reason);
+}

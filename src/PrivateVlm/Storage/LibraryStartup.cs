@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PrivateVlm.Pipeline;
+
+namespace PrivateVlm.Storage;
+
+/// <summary>
+/// Runs before every other hosted service: takes the one-daemon-per-database lock, brings the schema up to date,
+/// and returns orphaned jobs to the queue. If any of this fails the host does not start and the process exits
+/// non-zero.
+/// </summary>
+public sealed partial class LibraryStartup : IHostedService, IDisposable
+{
+    private readonly LibraryDatabase _database;
+    private readonly JobQueue _queue;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LibraryStartup> _logger;
+    private DaemonInstanceLock? _lock;
+
+    public LibraryStartup(LibraryDatabase database, JobQueue queue, TimeProvider time, ILogger<LibraryStartup> logger)
+    {
+        _database = database;
+        _queue = queue;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _database.EnsureFileExists();
+        _lock = DaemonInstanceLock.Acquire(_database.FilePath);
+        using (var connection = _database.Open())
+        {
+            foreach (var migration in SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, _time))
+            {
+                LogMigrated(_logger, migration.Version, migration.Name);
+            }
+        }
+
+        var recovery = await _queue.RecoverAsync(cancellationToken);
+        LogStarted(_logger, _database.FilePath, recovery.ReturnedToQueue, recovery.Quarantined, recovery.Backfilled);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _lock?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Version:D4}_{Name}")]
+    private static partial void LogMigrated(ILogger logger, int version, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database {Path} ready: {Returned} interrupted job(s) back in the queue, {Quarantined} quarantined, {Backfilled} newly queued")]
+    private static partial void LogStarted(ILogger logger, string path, int returned, int quarantined, int backfilled);
+}
