@@ -9,7 +9,7 @@ namespace PrivateVlm.Storage;
 /// <summary>One numbered migration from migrations/NNNN_name.sql (embedded in the assembly).</summary>
 public sealed record Migration(int Version, string Name, string Sql)
 {
-    public string Checksum { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
+    public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
 }
 
 /// <summary>

@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using PrivateVlm.Tests.Support;
+
+namespace PrivateVlm.Tests.Ingest;
+
+/// <summary>What a user sees in the database after putting files into the watched folder.</summary>
+public sealed class FolderIngestTests : IDisposable
+{
+    private readonly TempLibrary _library = new();
+
+    private static string SamplePhoto => PhotoFactory.CorpusJpegs()[0];
+
+    [CorpusFact]
+    public async Task IdenticalBytesUnderTwoNamesAreOnePhotoAnalysedOnce()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+
+        _library.Drop(SamplePhoto, "a.jpg");
+        _library.Drop(SamplePhoto, "copy of a.jpg");
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM files WHERE status = 'present'") == 2, "both files recorded");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "metadata done");
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photos"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(DISTINCT photo_id) FROM files"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM jobs"));
+    }
+
+    [CorpusFact]
+    public async Task AFileWrittenSlowlyIsReadOnlyOnceComplete()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        var bytes = PhotoFactory.Variant(SamplePhoto, 1);
+        var target = Path.Combine(_library.Inbox, "slow.jpg");
+
+        // A slow copy: chunks with pauses shorter than the 300 ms stability window.
+        await using (var stream = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
+        {
+            var chunk = (bytes.Length / 8) + 1;
+            for (var offset = 0; offset < bytes.Length; offset += chunk)
+            {
+                await stream.WriteAsync(bytes.AsMemory(offset, Math.Min(chunk, bytes.Length - offset)));
+                await stream.FlushAsync();
+                await Task.Delay(80);
+            }
+        }
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "the slow file analysed");
+        var expected = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        Assert.Equal([expected], _library.Query<string>("SELECT sha256 FROM photos"));
+        Assert.Equal(bytes.Length, _library.Scalar<long>("SELECT size_bytes FROM files WHERE path = @target", new { target }));
+    }
+
+    [CorpusFact]
+    public async Task RenameAndMoveUpdateThePathWithoutAnalysingAgain()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        var original = _library.Drop(SamplePhoto, "IMG_0001.jpg");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "first analysis");
+        var photoId = _library.Scalar<long>("SELECT photo_id FROM files");
+        var extractedAt = _library.Scalar<string>("SELECT extracted_at FROM photo_metadata");
+
+        var renamed = Path.Combine(_library.Inbox, "beach.jpg");
+        File.Move(original, renamed);
+        await Eventually.AssertAsync(() => _library.Query<string>("SELECT path FROM files WHERE status = 'present'").SequenceEqual([renamed]), "rename seen");
+
+        var album = Path.Combine(_library.Root, "Holiday");
+        Directory.CreateDirectory(album);
+        File.Move(renamed, Path.Combine(album, "beach.jpg"));
+        Directory.Move(album, Path.Combine(_library.Inbox, "Holiday"));
+        var moved = Path.Combine(_library.Inbox, "Holiday", "beach.jpg");
+        await Eventually.AssertAsync(() => _library.Query<string>("SELECT path FROM files WHERE status = 'present'").SequenceEqual([moved]), "move into a sub-folder seen");
+
+        Assert.Equal(photoId, _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @moved", new { moved }));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM jobs"));
+        Assert.Equal(extractedAt, _library.Scalar<string>("SELECT extracted_at FROM photo_metadata"));
+    }
+
+    [CorpusFact]
+    public async Task ADeletedFileIsMarkedDeletedAndItsResultsAreKept()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        var path = _library.Drop(SamplePhoto, "gone.jpg");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "analysed");
+
+        File.Delete(path);
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM files WHERE status = 'deleted'") == 1, "deletion seen");
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM photo_overview"));
+        Assert.NotNull(_library.Scalar<string?>("SELECT deleted_at FROM files"));
+    }
+
+    [CorpusFact]
+    public async Task HiddenPartialAndPlaceholderFilesAreNeverRead()
+    {
+        var ignored = new[] { ".hidden.jpg", "._IMG_0001.jpg", ".DS_Store", "IMG_0002.jpg.part", "IMG_0003.jpg.crdownload", "IMG_0004.jpg.download", ".IMG_0005.jpg.icloud", Path.Combine(".git", "x.jpg") };
+        foreach (var name in ignored)
+        {
+            _library.Drop(SamplePhoto, name);
+        }
+
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        _library.Drop(SamplePhoto, "visible.jpg");
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "the visible photo analysed");
+        Assert.Equal([Path.Combine(_library.Inbox, "visible.jpg")], _library.Query<string>("SELECT path FROM files"));
+    }
+
+    [CorpusFact]
+    public async Task SymlinksNeverLeadOutOfTheWatchedFolderAndLoopsDoNotHang()
+    {
+        var outside = Path.Combine(_library.Root, "outside.jpg");
+        File.Copy(SamplePhoto, outside);
+        File.CreateSymbolicLink(Path.Combine(_library.Inbox, "escape.jpg"), outside);
+        Directory.CreateSymbolicLink(Path.Combine(_library.Inbox, "loop"), _library.Inbox);
+        _library.Drop(SamplePhoto, "inside.jpg");
+        File.CreateSymbolicLink(Path.Combine(_library.Inbox, "alias.jpg"), Path.Combine(_library.Inbox, "inside.jpg"));
+
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM files") == 3, "three entries recorded");
+        var escape = _library.Query<(string Status, string Error)>("SELECT status, error FROM files WHERE path LIKE '%escape.jpg'").Single();
+        Assert.Equal("rejected", escape.Status);
+        Assert.Contains("outside the watched folder", escape.Error);
+        Assert.Empty(_library.Query<string>("SELECT path FROM files WHERE path LIKE '%/loop/%'"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photos")); // inside.jpg and its alias are one photo
+    }
+
+    [CorpusFact]
+    public async Task EmptyAndNonImageFilesEndWithAClearErrorWhileOthersAreProcessed()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        _library.Write("empty.jpg", []);
+        _library.Write("notes.jpg", "this is a text file, not a photo"u8.ToArray());
+        _library.Drop(SamplePhoto, "good.jpg");
+
+        await Eventually.AssertAsync(
+            () => _library.CountOrZero("SELECT count(*) FROM file_status WHERE error IS NOT NULL") == 2
+                  && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1,
+            "two errors and one success recorded",
+            state: () => string.Join("; ", _library.Query<string>("SELECT path || ' ' || status || ' ' || coalesce(error, '') FROM file_status")));
+
+        Assert.Equal("empty file (0 bytes)", _library.Scalar<string>("SELECT error FROM file_status WHERE path LIKE '%empty.jpg'"));
+        Assert.StartsWith("metadata: ", _library.Scalar<string>("SELECT error FROM file_status WHERE path LIKE '%notes.jpg'"));
+    }
+
+    [CorpusFact]
+    public async Task AUserHoldingTheWriteLockDelaysIngestButDoesNotFailIt()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Database:BusyTimeout"] = "00:00:00.200" });
+        _library.Drop(SamplePhoto, "before.jpg");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "first photo");
+
+        using (var user = new SqliteConnection($"Data Source={_library.DatabasePath};Pooling=False"))
+        {
+            user.Open();
+            using (var begin = user.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+            }
+
+            _library.Drop(PhotoFactory.CorpusJpegs()[1], "during.jpg");
+            await Task.Delay(2000);
+            Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photos"));
+            using var commit = user.CreateCommand();
+            commit.CommandText = "COMMIT";
+            commit.ExecuteNonQuery();
+        }
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 2, "second photo after the lock");
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
+    }
+
+    public void Dispose() => _library.Dispose();
+}

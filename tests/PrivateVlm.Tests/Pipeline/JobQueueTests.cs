@@ -1,0 +1,207 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
+using PrivateVlm.Tests.Support;
+
+namespace PrivateVlm.Tests.Pipeline;
+
+public sealed class JobQueueTests : IDisposable
+{
+    private readonly TempLibrary _library = new();
+    private readonly ManualClock _clock = new();
+    private readonly LibraryDatabase _database;
+
+    public JobQueueTests()
+    {
+        _database = new LibraryDatabase(_library.DatabasePath, TimeSpan.FromSeconds(1), NullLogger<LibraryDatabase>.Instance, _clock);
+        _database.EnsureFileExists();
+        using var connection = _database.Open();
+        SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, _clock);
+    }
+
+    [Fact]
+    public async Task OnlyConfiguredStagesGetJobsAndANextStageIsQueuedWhenItsPrerequisiteIsDone()
+    {
+        var first = new TestStage("first");
+        var second = new TestStage("second", ["first"]);
+        var unconfigured = new TestStage("needs-model", ["first"]) { Configured = false };
+        var queue = Queue(first, second, unconfigured);
+        var photo = await AddPhotoAsync(queue, "a");
+
+        Assert.Equal(["first"], Jobs(photo).Select(j => j.Stage));
+
+        var claimed = await queue.ClaimAsync(first, "w", CancellationToken.None);
+        Assert.NotNull(claimed);
+        Assert.True(await queue.CompleteAsync(claimed, (c, t) => c.Execute("CREATE TABLE first_result (x)", transaction: t), CancellationToken.None));
+
+        Assert.Equal(["first:done", "second:queued"], Jobs(photo).Select(j => $"{j.Stage}:{j.State}"));
+        using var connection = _database.Open();
+        Assert.Equal(1, connection.ExecuteScalar<long>("SELECT count(*) FROM sqlite_master WHERE name = 'first_result'"));
+    }
+
+    [Fact]
+    public async Task AttemptsAreCountedAtClaimAndTransientFailuresBackOffThenFail()
+    {
+        var stage = new TestStage("flaky") { Policy = StagePolicy.Default with { MaxAttempts = 2 } };
+        var queue = Queue(stage);
+        var photo = await AddPhotoAsync(queue, "a");
+
+        var first = await queue.ClaimAsync(stage, "w", CancellationToken.None);
+        Assert.Equal(1, first!.Job.Attempt);
+        Assert.Equal(1, Jobs(photo).Single().Attempts);
+        await queue.FailAsync(first, 2, "server hiccup", permanent: false, CancellationToken.None);
+
+        Assert.Null(await queue.ClaimAsync(stage, "w", CancellationToken.None)); // backing off
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        var second = await queue.ClaimAsync(stage, "w", CancellationToken.None);
+        Assert.Equal(2, second!.Job.Attempt);
+        await queue.FailAsync(second, 2, "server hiccup again", permanent: false, CancellationToken.None);
+
+        var job = Jobs(photo).Single();
+        Assert.Equal("failed", job.State);
+        Assert.Equal("server hiccup again", job.LastError);
+        Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM job_errors"));
+    }
+
+    [Fact]
+    public async Task ARejectedPhotoFailsAtOnceWithItsError()
+    {
+        var stage = new TestStage("strict");
+        var queue = Queue(stage);
+        var photo = await AddPhotoAsync(queue, "a");
+
+        var claimed = await queue.ClaimAsync(stage, "w", CancellationToken.None);
+        await queue.FailAsync(claimed!, 3, "not a photo", permanent: true, CancellationToken.None);
+
+        Assert.Equal(("failed", "not a photo"), (Jobs(photo).Single().State, Jobs(photo).Single().LastError));
+    }
+
+    [Fact]
+    public async Task StartUpRecoveryRequeuesInterruptedJobsAndQuarantinesAPhotoThatKeepsKillingTheProcess()
+    {
+        var stage = new TestStage("crashy") { Policy = StagePolicy.Default with { MaxAttempts = 2 } };
+        var queue = Queue(stage);
+        var photo = await AddPhotoAsync(queue, "a");
+
+        // Process "dies" holding the job twice (claims without completion, then restart recovery).
+        await queue.ClaimAsync(stage, "w", CancellationToken.None);
+        var first = await queue.RecoverAsync(CancellationToken.None);
+        Assert.Equal(1, first.ReturnedToQueue);
+        Assert.Equal("queued", Jobs(photo).Single().State);
+
+        await queue.ClaimAsync(stage, "w", CancellationToken.None);
+        var second = await queue.RecoverAsync(CancellationToken.None);
+
+        Assert.Equal(1, second.Quarantined);
+        var job = Jobs(photo).Single();
+        Assert.Equal("failed", job.State);
+        Assert.Contains("stopped unexpectedly 2 time(s)", job.LastError);
+    }
+
+    [Fact]
+    public async Task AWorkerThatLostItsLeaseCannotWriteItsResult()
+    {
+        var stage = new TestStage("slow") { Policy = StagePolicy.Default with { Lease = TimeSpan.FromMinutes(1), TimeLimit = TimeSpan.FromSeconds(10) } };
+        var queue = Queue(stage);
+        await AddPhotoAsync(queue, "a");
+
+        var stale = await queue.ClaimAsync(stage, "old", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(2)); // lease expired: another worker takes it over
+        var fresh = await queue.ClaimAsync(stage, "new", CancellationToken.None);
+        Assert.NotNull(fresh);
+
+        var staleWrote = await queue.CompleteAsync(stale!, (c, t) => c.Execute("CREATE TABLE stale_result (x)", transaction: t), CancellationToken.None);
+        var freshWrote = await queue.CompleteAsync(fresh, (c, t) => c.Execute("CREATE TABLE fresh_result (x)", transaction: t), CancellationToken.None);
+
+        Assert.False(staleWrote);
+        Assert.True(freshWrote);
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM sqlite_master WHERE name = 'stale_result'"));
+    }
+
+    [Fact]
+    public async Task PostponingDoesNotCountTheAttemptAgainstThePhoto()
+    {
+        var stage = new TestStage("vlm") { Policy = StagePolicy.Default with { MaxAttempts = 1 } };
+        var queue = Queue(stage);
+        var photo = await AddPhotoAsync(queue, "a");
+
+        for (var i = 0; i < 5; i++)
+        {
+            var claimed = await queue.ClaimAsync(stage, "w", CancellationToken.None);
+            Assert.NotNull(claimed);
+            await queue.PostponeAsync(claimed, TimeSpan.FromSeconds(5), "model server loading", CancellationToken.None);
+            _clock.Advance(TimeSpan.FromSeconds(6));
+        }
+
+        var job = Jobs(photo).Single();
+        Assert.Equal(("queued", 0L), (job.State, job.Attempts));
+    }
+
+    [Fact]
+    public async Task NewestPhotosComeFirstButTheBacklogStillDrains()
+    {
+        var stage = new TestStage("quick");
+        var queue = Queue(stage);
+        var photos = new List<long>();
+        for (var i = 0; i < 8; i++)
+        {
+            photos.Add(await AddPhotoAsync(queue, $"p{i}"));
+        }
+
+        var order = new List<long>();
+        for (var i = 0; i < 8; i++)
+        {
+            var claimed = await queue.ClaimAsync(stage, "w", CancellationToken.None);
+            order.Add(claimed!.Job.PhotoId);
+        }
+
+        Assert.Equal(photos[^1], order[0]);
+        Assert.Contains(photos[0], order.Take(4)); // the oldest is served within the first four claims
+        Assert.Equal(photos.Order(), order.Order());
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _library.Dispose();
+    }
+
+    private JobQueue Queue(params IPhotoStage[] stages) => new(_database, new StageCatalog(stages), new JobSignals(), _clock);
+
+    private async Task<long> AddPhotoAsync(JobQueue queue, string name) =>
+        await _database.WriteAsync((c, t) =>
+        {
+            var id = c.ExecuteScalar<long>(
+                "INSERT INTO photos (sha256, size_bytes, first_seen_at) VALUES (@name, 1, 'now') RETURNING id", new { name }, t);
+            c.Execute(
+                "INSERT INTO files (path, photo_id, size_bytes, modified_at, status, first_seen_at, last_seen_at) VALUES (@path, @id, 1, 'm', 'present', 'now', 'now')",
+                new { path = Path.Combine(_library.Inbox, name), id }, t);
+            queue.EnqueueReadyStages(c, t, id);
+            return id;
+        }, CancellationToken.None);
+
+    private List<JobRow> Jobs(long photoId) =>
+        _library.Query<JobRow>("SELECT stage AS Stage, state AS State, attempts AS Attempts, last_error AS LastError FROM jobs WHERE photo_id = @photoId ORDER BY id", new { photoId });
+
+    private sealed record JobRow(string Stage, string State, long Attempts, string? LastError);
+
+    private sealed class TestStage(string name, IReadOnlyList<string>? prerequisites = null) : IPhotoStage
+    {
+        public string Name => name;
+
+        public IReadOnlyList<string> Prerequisites => prerequisites ?? [];
+
+        public StagePolicy Policy { get; init; } = StagePolicy.Default;
+
+        public bool Configured { get; init; } = true;
+
+        public bool IsConfigured => Configured;
+
+        public string? NotConfiguredReason => Configured ? null : "no model";
+
+        public Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("queue tests drive the queue directly");
+    }
+}

@@ -1,0 +1,77 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PrivateVlm.Storage;
+using PrivateVlm.Tests.Support;
+
+namespace PrivateVlm.Tests.Storage;
+
+public sealed class SchemaMigratorTests : IDisposable
+{
+    private readonly TempLibrary _library = new();
+
+    [Fact]
+    public void FreshDatabaseGetsEveryMigrationOnceInWalModeWithTheDocumentedViews()
+    {
+        using var connection = Open();
+
+        var applied = SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
+        var again = SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
+
+        Assert.Equal(SchemaMigrator.Embedded.Count, applied.Count);
+        Assert.Empty(again);
+        Assert.Equal("wal", connection.ExecuteScalar<string>("PRAGMA journal_mode"));
+        var views = connection.Query<string>("SELECT name FROM sqlite_master WHERE type = 'view'").ToHashSet();
+        Assert.Contains("photo_overview", views);
+        Assert.Contains("file_status", views);
+        Assert.Contains("pipeline_progress", views);
+        Assert.Equal(SchemaMigrator.Embedded.Count, connection.ExecuteScalar<long>("SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public void EditingAnAppliedMigrationIsRefusedWithAClearError()
+    {
+        using var connection = Open();
+        SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
+        var first = SchemaMigrator.Embedded[0];
+        var edited = SchemaMigrator.Embedded.Select(m => m == first ? m with { Sql = m.Sql + "\n-- edited" } : m).ToList();
+
+        var error = Assert.Throws<InvalidOperationException>(() => SchemaMigrator.Apply(connection, edited, TimeProvider.System));
+
+        Assert.Contains($"{first.Version:D4}_{first.Name} was changed after it was applied", error.Message);
+    }
+
+    [Fact]
+    public void AFailingMigrationLeavesNoHalfAppliedSchema()
+    {
+        using var connection = Open();
+        SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
+        var broken = new Migration(9999, "broken", "CREATE TABLE half_done (x INTEGER); SELECT no_such_function();");
+
+        Assert.Throws<SqliteException>(() => SchemaMigrator.Apply(connection, [.. SchemaMigrator.Embedded, broken], TimeProvider.System));
+
+        Assert.Equal(0, connection.ExecuteScalar<long>("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'"));
+        Assert.Equal(0, connection.ExecuteScalar<long>("SELECT count(*) FROM schema_migrations WHERE version = 9999"));
+    }
+
+    [Fact]
+    public void ADatabaseFromANewerVersionIsRefused()
+    {
+        using var connection = Open();
+        SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
+        connection.Execute("INSERT INTO schema_migrations VALUES (9998, 'future', 'x', '2030-01-01T00:00:00.000Z')");
+
+        var error = Assert.Throws<InvalidOperationException>(() => SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System));
+
+        Assert.Contains("newer version", error.Message);
+    }
+
+    public void Dispose() => _library.Dispose();
+
+    private SqliteConnection Open()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_library.DatabasePath)!);
+        var connection = new SqliteConnection($"Data Source={_library.DatabasePath};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace PrivateVlm.Tests.Support;
+
+/// <summary>The daemon's real composition on a Generic Host inside the test process (faster than a process).</summary>
+public sealed class InProcessDaemon : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private InProcessDaemon(IHost host) => _host = host;
+
+    public IServiceProvider Services => _host.Services;
+
+    public static async Task<InProcessDaemon> StartAsync(TempLibrary library, IDictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Watch:Folder"] = library.Inbox,
+            ["Watch:StabilityWindow"] = "00:00:00.300",
+            ["Database:Path"] = library.DatabasePath,
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddPhotoDaemon(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new InProcessDaemon(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _host.StopAsync(timeout.Token);
+        _host.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+}
