@@ -1,0 +1,125 @@
+using PrivateVlm.Tests.Support;
+
+namespace PrivateVlm.Tests.Daemon;
+
+/// <summary>
+/// The real daemon process, killed the way machines and service managers kill it. Whatever happens, every photo
+/// ends processed exactly once and the database stays intact.
+/// </summary>
+[Collection(DaemonProcessCollection.Name)]
+public sealed class CrashSafetyTests : IDisposable
+{
+    private readonly TempLibrary _library = new();
+
+    [CorpusFact]
+    public async Task SigkillAtAnyMomentLosesNothingAndDuplicatesNothing()
+    {
+        const int photoCount = 120;
+        var sources = PhotoFactory.CorpusJpegs();
+        var dropped = 0;
+        void DropBatch(int count)
+        {
+            for (var end = Math.Min(photoCount, dropped + count); dropped < end; dropped++)
+            {
+                _library.Write($"batch/{dropped:D4}.jpg", PhotoFactory.Variant(sources[dropped % sources.Count], dropped));
+            }
+        }
+
+        var kills = 0;
+        var delays = new[] { 150, 400, 700, 1000, 250, 600 };
+        foreach (var delay in delays)
+        {
+            using var daemon = DaemonProcess.Start(_library);
+            DropBatch(photoCount / delays.Length);
+            await Task.Delay(delay);
+            daemon.Kill();
+            await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            kills++;
+        }
+
+        DropBatch(photoCount);
+        using (var final = DaemonProcess.Start(_library))
+        {
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('done', 'failed')") == photoCount,
+                $"all {photoCount} photos processed after {kills} SIGKILLs",
+                TimeSpan.FromSeconds(90),
+                () => final.Output[^Math.Min(2000, final.Output.Length)..]);
+            final.Terminate();
+            Assert.Equal(0, await final.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        }
+
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photos"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM files WHERE status = 'present'"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"));
+        Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
+    }
+
+    [CorpusFact]
+    public async Task SigtermDrainsAndExitsZeroThenARestartResumesWithNothingLost()
+    {
+        var sources = PhotoFactory.CorpusJpegs();
+        using (var daemon = DaemonProcess.Start(_library))
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                _library.Write($"{i:D3}.jpg", PhotoFactory.Variant(sources[i % sources.Count], i));
+            }
+
+            // SIGTERM mid-ingestion (once the host is up: before that the runtime's default action applies).
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM photos") > 0, "ingestion under way");
+            daemon.Terminate();
+            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        }
+
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'running'"));
+
+        using (var restarted = DaemonProcess.Start(_library))
+        {
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 60, "all 60 photos done after restart", TimeSpan.FromSeconds(60));
+            restarted.Terminate();
+            Assert.Equal(0, await restarted.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        }
+
+        Assert.Equal(60, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+    }
+
+    [Fact]
+    public async Task ASecondDaemonOnTheSameDatabaseRefusesToStartWithANonZeroExit()
+    {
+        using var first = DaemonProcess.Start(_library);
+        await Eventually.AssertAsync(() => File.Exists(_library.DatabasePath + ".lock") && _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "first daemon up");
+
+        using var second = DaemonProcess.Start(_library);
+        var exit = await second.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Another PrivateVlm daemon is already running", second.Output);
+        Assert.False(first.HasExited);
+    }
+
+    [Fact]
+    public async Task ADatabaseThatCannotBeCreatedIsAFatalNonZeroExit()
+    {
+        var blocker = Path.Combine(_library.Root, "not-a-folder");
+        await File.WriteAllTextAsync(blocker, "a file where the database folder should be");
+
+        var (exit, output) = await DaemonProcess.RunVerbAsync(
+            TimeSpan.FromSeconds(30), "run", "--watch", _library.Inbox, "--db", Path.Combine(blocker, "privatevlm.db"));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("could not start", output);
+    }
+
+    public void Dispose() => _library.Dispose();
+}
+
+/// <summary>Daemon-process tests run one at a time: each uses both cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DaemonProcessCollection
+{
+    public const string Name = "daemon processes";
+}
