@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using PrivateVlm.Benchmarks.Support;
+
+namespace PrivateVlm.Benchmarks.Ingest;
+
+/// <summary>
+/// L0 throughput: photos/s for the daemon to ingest a fresh folder (hash + metadata + commit), against
+/// `exiftool -json -n -r` over the same folder in the same run. Goal: >= 10x exiftool's files/s.
+/// </summary>
+public sealed class L0ThroughputBenchmark : IFigureBenchmark
+{
+    public string Name => "l0-throughput";
+
+    public string Description => "daemon L0 photos/s on >= 2,000 corpus copies vs exiftool -json -n -r (args: [count])";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2400;
+        var work = BenchmarkCorpus.TempFolder("l0");
+        try
+        {
+            var folder = Path.Combine(work, "photos");
+            var sources = BenchmarkCorpus.Photos();
+            BenchmarkCorpus.Replicate(sources, folder, count);
+            Console.WriteLine($"corpus: {sources.Count} distinct source photos replicated to {count} distinct files ({DirectorySize(folder) / 1e6:F1} MB)");
+
+            // Reference first so both runs see a warm page cache for the files.
+            var exiftool = Stopwatch.StartNew();
+            using (var process = Process.Start(new ProcessStartInfo("exiftool", ["-json", "-n", "-r", "-q", "-q", folder]) { RedirectStandardOutput = true })!)
+            {
+                await process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+                await process.WaitForExitAsync();
+            }
+
+            exiftool.Stop();
+            var exiftoolRate = count / exiftool.Elapsed.TotalSeconds;
+
+            var wall = Stopwatch.StartNew();
+            using var daemon = BenchmarkDaemon.Start(folder, Path.Combine(work, "privatevlm.db"));
+            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done', 'failed')") >= count, TimeSpan.FromMinutes(10));
+            wall.Stop();
+            var failed = daemon.Scalar("SELECT count(*) FROM jobs WHERE state = 'failed'");
+            var span = daemon.Query<(string First, string Last)>("SELECT (SELECT min(first_seen_at) FROM photos), (SELECT max(finished_at) FROM jobs)").Single();
+            var busySeconds = (DateTimeOffset.Parse(span.Last, CultureInfo.InvariantCulture) - DateTimeOffset.Parse(span.First, CultureInfo.InvariantCulture)).TotalSeconds;
+            var daemonRate = count / busySeconds;
+
+            Console.WriteLine($"exiftool -json -n -r: {exiftool.Elapsed.TotalSeconds:F2} s = {exiftoolRate:F0} files/s");
+            Console.WriteLine($"privatevlm L0: {busySeconds:F2} s from first photo recorded to last metadata row = {daemonRate:F0} photos/s " +
+                              $"(wall incl. process start {wall.Elapsed.TotalSeconds:F2} s = {count / wall.Elapsed.TotalSeconds:F0}/s); failed: {failed}");
+            Console.WriteLine($"ratio: {daemonRate / exiftoolRate:F1}x exiftool (goal >= 10x); wall-clock ratio {count / wall.Elapsed.TotalSeconds / exiftoolRate:F1}x");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static long DirectorySize(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+}
