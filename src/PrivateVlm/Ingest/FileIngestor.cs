@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -50,11 +51,21 @@ public sealed partial class FileIngestor : BackgroundService
 
     private async Task ConsumeAsync(CancellationToken stoppingToken)
     {
+        const int maxBatch = 32;
+        var batch = new List<string>(maxBatch);
         try
         {
-            await foreach (var path in _gate.Stable.ReadAllAsync(stoppingToken))
+            while (await _gate.Stable.WaitToReadAsync(stoppingToken))
             {
-                await IngestAsync(path, stoppingToken);
+                // Whatever became stable together is recorded in one transaction: a burst of drops costs one commit
+                // per batch, not per photo.
+                batch.Clear();
+                while (batch.Count < maxBatch && _gate.Stable.TryRead(out var path))
+                {
+                    batch.Add(path);
+                }
+
+                await IngestAsync(batch, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -66,33 +77,80 @@ public sealed partial class FileIngestor : BackgroundService
         }
     }
 
-    /// <summary>Ingests one path that passed the stability gate.</summary>
-    public async Task IngestAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Ingests paths that passed the stability gate.</summary>
+    public async Task IngestAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken)
+    {
+        var findings = new List<Finding>(paths.Count);
+        foreach (var path in paths)
+        {
+            if (await ExamineAsync(path, cancellationToken) is { } finding)
+            {
+                findings.Add(finding);
+            }
+        }
+
+        if (findings.Count == 0)
+        {
+            return;
+        }
+
+        var queued = await _database.WriteAsync((connection, transaction) =>
+        {
+            var now = UtcText.From(_time.GetUtcNow());
+            var stages = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var finding in findings)
+            {
+                if (finding.Sha256 is { } sha256)
+                {
+                    stages.UnionWith(RecordPhoto(connection, transaction, finding.Path, finding.Seen, sha256, now));
+                }
+                else
+                {
+                    PhotoFileRecords.Upsert(connection, transaction, finding.Path, null, finding.Seen, "rejected", finding.Error, now);
+                }
+            }
+
+            return stages;
+        }, cancellationToken);
+
+        foreach (var finding in findings.Where(f => f.Error is not null && f.Error != f.PreviousError))
+        {
+            LogRejected(_logger, finding.Path, finding.Error!);
+        }
+
+        foreach (var stage in queued)
+        {
+            _signals.Pulse(stage);
+        }
+    }
+
+    /// <summary>Everything about one path that can be learnt outside the write transaction (stat, checks, hash).</summary>
+    private async Task<Finding?> ExamineAsync(string path, CancellationToken cancellationToken)
     {
         if (PhotoFolderRules.IsIgnoredPath(Root, path))
         {
-            return;
+            return null;
         }
 
         var seen = FileObservation.Of(path);
         if (seen is null)
         {
             await MarkGoneAsync(path, cancellationToken);
-            return;
+            return null;
         }
 
-        var existing = await ReadAsync(c => PhotoFileRecords.FindByPath(c, path));
+        var existing = Read(c => PhotoFileRecords.FindByPath(c, path));
         if (existing is { Status: "present", PhotoId: not null } && existing.SizeBytes == seen.Value.Size
             && existing.ModifiedAt == UtcText.From(seen.Value.ModifiedUtc))
         {
-            return; // unchanged since we last read it
+            return null; // unchanged since we last read it
         }
 
+        Finding Rejected(string error) => new(path, seen.Value, null, error, existing?.Error);
         var problem = CheckSymlink(path) ?? (seen.Value.Size == 0 ? "empty file (0 bytes)" : null);
         if (problem is not null)
         {
-            await RejectAsync(path, seen.Value, problem, existing, cancellationToken);
-            return;
+            return Rejected(problem);
         }
 
         string sha256;
@@ -100,63 +158,56 @@ public sealed partial class FileIngestor : BackgroundService
         {
             sha256 = await HashAsync(path, cancellationToken);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             await MarkGoneAsync(path, cancellationToken);
-            return;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            await MarkGoneAsync(path, cancellationToken);
-            return;
+            return null;
         }
         catch (UnauthorizedAccessException e)
         {
-            await RejectAsync(path, seen.Value, FolderAccess.Explain(path, e), existing, cancellationToken);
-            return;
+            return Rejected(FolderAccess.Explain(path, e));
         }
         catch (IOException e)
         {
-            await RejectAsync(path, seen.Value, $"could not read the file: {e.Message}", existing, cancellationToken);
-            return;
+            return Rejected($"could not read the file: {e.Message}");
         }
 
         if (FileObservation.Of(path) != seen)
         {
             _gate.Observe(path); // it changed while we hashed it: wait for it to settle again
-            return;
+            return null;
         }
 
-        var queued = await _database.WriteAsync((connection, transaction) =>
+        return new Finding(path, seen.Value, sha256, null, existing?.Error);
+    }
+
+    /// <summary>Records that <paramref name="path"/> holds the content <paramref name="sha256"/>; returns the stages
+    /// queued when the content is new.</summary>
+    private IReadOnlyList<string> RecordPhoto(
+        SqliteConnection connection, SqliteTransaction transaction, string path, FileObservation seen, string sha256, string now)
+    {
+        var (photoId, created) = PhotoFileRecords.UpsertPhoto(connection, transaction, sha256, seen.Size, now);
+        var current = PhotoFileRecords.FindByPath(connection, path, transaction);
+        var moved = current is null
+            ? PhotoFileRecords.OtherPathsOf(connection, transaction, photoId, path).FirstOrDefault(r => !File.Exists(r.Path))
+            : null;
+        if (moved is not null)
         {
-            var now = UtcText.From(_time.GetUtcNow());
-            var (photoId, created) = PhotoFileRecords.UpsertPhoto(connection, transaction, sha256, seen.Value.Size, now);
-            var current = PhotoFileRecords.FindByPath(connection, path, transaction);
-            var moved = current is null
-                ? PhotoFileRecords.OtherPathsOf(connection, transaction, photoId, path).FirstOrDefault(r => !File.Exists(r.Path))
-                : null;
-            if (moved is not null)
-            {
-                PhotoFileRecords.MovePath(connection, transaction, moved.Id, path, seen.Value, now);
-                LogMoved(_logger, photoId, moved.Path, path);
-            }
-            else
-            {
-                PhotoFileRecords.Upsert(connection, transaction, path, photoId, seen.Value, "present", null, now);
-            }
-
-            if (created)
-            {
-                LogNewPhoto(_logger, photoId, path);
-            }
-
-            return created ? _queue.EnqueueReadyStages(connection, transaction, photoId) : [];
-        }, cancellationToken);
-
-        foreach (var stage in queued)
-        {
-            _signals.Pulse(stage);
+            PhotoFileRecords.MovePath(connection, transaction, moved.Id, path, seen, now);
+            LogMoved(_logger, photoId, moved.Path, path);
         }
+        else
+        {
+            PhotoFileRecords.Upsert(connection, transaction, path, photoId, seen, "present", null, now);
+        }
+
+        if (!created)
+        {
+            return [];
+        }
+
+        LogNewPhoto(_logger, photoId, path);
+        return _queue.EnqueueReadyStages(connection, transaction, photoId);
     }
 
     /// <summary>Marks a path (or, for a folder, every recorded path under it) deleted when it is really gone.
@@ -169,7 +220,7 @@ public sealed partial class FileIngestor : BackgroundService
             return;
         }
 
-        var candidates = await ReadAsync(c =>
+        var candidates = Read(c =>
             PhotoFileRecords.FindByPath(c, path) is not null ? [path] : PhotoFileRecords.PathsUnder(c, path));
         var gone = candidates.Where(p => !File.Exists(p)).ToList();
         if (gone.Count == 0)
@@ -188,18 +239,6 @@ public sealed partial class FileIngestor : BackgroundService
                 }
             }
         }, cancellationToken);
-    }
-
-    private async Task RejectAsync(string path, FileObservation seen, string error, PhotoFileRecord? existing, CancellationToken cancellationToken)
-    {
-        await _database.WriteAsync(
-            (connection, transaction) => PhotoFileRecords.Upsert(
-                connection, transaction, path, null, seen, "rejected", error, UtcText.From(_time.GetUtcNow())),
-            cancellationToken);
-        if (existing?.Error != error)
-        {
-            LogRejected(_logger, path, error);
-        }
     }
 
     private string? CheckSymlink(string path)
@@ -245,11 +284,14 @@ public sealed partial class FileIngestor : BackgroundService
         return Convert.ToHexStringLower(hash);
     }
 
-    private Task<T> ReadAsync<T>(Func<Microsoft.Data.Sqlite.SqliteConnection, T> query)
+    private T Read<T>(Func<SqliteConnection, T> query)
     {
         using var connection = _database.Open();
-        return Task.FromResult(query(connection));
+        return query(connection);
     }
+
+    /// <summary>A path examined outside the transaction: its content hash, or why it cannot become a photo.</summary>
+    private sealed record Finding(string Path, FileObservation Seen, string? Sha256, string? Error, string? PreviousError);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "New photo {PhotoId}: {Path}")]
     private static partial void LogNewPhoto(ILogger logger, long photoId, string path);

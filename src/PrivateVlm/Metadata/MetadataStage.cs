@@ -20,9 +20,10 @@ public sealed class MetadataStage : IPhotoStage
 
     public IReadOnlyList<string> Prerequisites => [];
 
-    // Reading metadata touches only the file's header blocks; a hostile file gets 10 s before it is given up.
+    // Reading metadata touches only the file's header blocks: milliseconds, so results are committed in batches.
+    // A hostile file gets 10 s before it is given up.
     public StagePolicy Policy { get; } = new(
-        Concurrency: 2, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(1), TimeLimit: TimeSpan.FromSeconds(10));
+        Concurrency: 2, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(10), BatchSize: 16);
 
     public bool IsConfigured => true;
 

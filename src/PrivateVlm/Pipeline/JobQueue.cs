@@ -126,11 +126,11 @@ public sealed class JobQueue
     }
 
     /// <summary>
-    /// Claims the next job of a stage: newest photo first (three claims in four) or oldest first (the fourth), so
-    /// new drops are quick and a backlog still drains. Jobs whose lease expired are claimable again. Returns null
-    /// when nothing is due.
+    /// Claims up to <paramref name="max"/> jobs of a stage: newest photos first (three claims in four) or oldest
+    /// first (the fourth), so new drops are quick and a backlog still drains. Jobs whose lease expired are claimable
+    /// again. Returns an empty list when nothing is due.
     /// </summary>
-    public async Task<ClaimedJob?> ClaimAsync(IPhotoStage stage, string workerId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IPhotoStage stage, string workerId, int max, CancellationToken cancellationToken)
     {
         var newestFirst = stage.Policy.Order == ClaimOrder.NewestFirst && Interlocked.Increment(ref _claims) % 4 != 0;
         var lease = stage.Policy.Lease > stage.Policy.TimeLimit ? stage.Policy.Lease : stage.Policy.TimeLimit + TimeSpan.FromSeconds(30);
@@ -139,23 +139,19 @@ public sealed class JobQueue
         {
             var now = _time.GetUtcNow();
             var nowText = UtcText.From(now);
-            while (true)
+            var claimed = new List<ClaimedJob>();
+            var candidates = connection.Query<(long Id, long PhotoId, long Attempts)>(
+                $"""
+                SELECT id, photo_id, attempts FROM jobs
+                WHERE stage = @Stage
+                  AND ((state = 'queued' AND not_before <= @Now) OR (state = 'running' AND lease_expires_at < @Now))
+                ORDER BY photo_id {order}
+                LIMIT @Max
+                """,
+                new { Stage = stage.Name, Now = nowText, Max = Math.Max(1, max) },
+                transaction).ToList();
+            foreach (var job in candidates)
             {
-                var candidate = connection.QueryFirstOrDefault<(long Id, long PhotoId, long Attempts)?>(
-                    $"""
-                    SELECT id, photo_id, attempts FROM jobs
-                    WHERE stage = @Stage
-                      AND ((state = 'queued' AND not_before <= @Now) OR (state = 'running' AND lease_expires_at < @Now))
-                    ORDER BY photo_id {order}
-                    LIMIT 1
-                    """,
-                    new { Stage = stage.Name, Now = nowText },
-                    transaction);
-                if (candidate is not { } job)
-                {
-                    return null;
-                }
-
                 if (job.Attempts >= stage.Policy.MaxAttempts)
                 {
                     // Its lease expired on its last attempt: the worker holding it hung or the process died.
@@ -187,38 +183,54 @@ public sealed class JobQueue
                     """,
                     new { Token = token, Expires = UtcText.From(now + lease), Now = nowText, job.Id },
                     transaction);
-                return new ClaimedJob(
+                claimed.Add(new ClaimedJob(
                     new PhotoJob(job.Id, job.PhotoId, stage.Name, file.Sha256, file.Path, (int)job.Attempts + 1),
-                    token);
+                    token));
             }
+
+            return claimed;
         }, cancellationToken);
     }
 
-    /// <summary>
-    /// Writes the stage's result, marks the job done and queues what becomes ready, atomically. Returns false (and
-    /// writes nothing) when the lease was lost, e.g. the job timed out and another worker took it.
-    /// </summary>
-    public async Task<bool> CompleteAsync(
-        ClaimedJob claimed, Action<SqliteConnection, SqliteTransaction> persist, CancellationToken cancellationToken)
+    /// <summary>Claims one job (see the batch overload); null when nothing is due.</summary>
+    public async Task<ClaimedJob?> ClaimAsync(IPhotoStage stage, string workerId, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string> next = [];
+        var claimed = await ClaimAsync(stage, workerId, 1, cancellationToken);
+        return claimed.Count > 0 ? claimed[0] : null;
+    }
+
+    /// <summary>
+    /// Writes each stage result, marks its job done and queues what becomes ready, all in one transaction. A job
+    /// whose lease was lost (it timed out and another worker took it) writes nothing. Returns the jobs completed.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedJob>> CompleteAsync(
+        IReadOnlyList<(ClaimedJob Claimed, Action<SqliteConnection, SqliteTransaction> Persist)> results, CancellationToken cancellationToken)
+    {
+        var next = new HashSet<string>(StringComparer.Ordinal);
         var completed = await _database.WriteAsync((connection, transaction) =>
         {
-            var updated = connection.Execute(
-                """
-                UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
-                WHERE id = @Id AND state = 'running' AND lease_owner = @Token
-                """,
-                new { Now, Id = claimed.Job.JobId, claimed.Token },
-                transaction);
-            if (updated == 0)
+            next.Clear();
+            var done = new List<ClaimedJob>();
+            foreach (var (claimed, persist) in results)
             {
-                return false;
+                var updated = connection.Execute(
+                    """
+                    UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
+                    WHERE id = @Id AND state = 'running' AND lease_owner = @Token
+                    """,
+                    new { Now, Id = claimed.Job.JobId, claimed.Token },
+                    transaction);
+                if (updated == 0)
+                {
+                    continue;
+                }
+
+                persist(connection, transaction);
+                next.UnionWith(EnqueueReadyStages(connection, transaction, claimed.Job.PhotoId));
+                done.Add(claimed);
             }
 
-            persist(connection, transaction);
-            next = EnqueueReadyStages(connection, transaction, claimed.Job.PhotoId);
-            return true;
+            return done;
         }, cancellationToken);
 
         foreach (var stage in next)
@@ -228,6 +240,11 @@ public sealed class JobQueue
 
         return completed;
     }
+
+    /// <summary>Completes one job (see the batch overload); false when its lease was lost.</summary>
+    public async Task<bool> CompleteAsync(
+        ClaimedJob claimed, Action<SqliteConnection, SqliteTransaction> persist, CancellationToken cancellationToken) =>
+        (await CompleteAsync([(claimed, persist)], cancellationToken)).Count == 1;
 
     /// <summary>
     /// Records a failed attempt. Permanent failures, and transient ones on the last attempt, end as 'failed' with

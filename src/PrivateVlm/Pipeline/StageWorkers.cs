@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -72,8 +73,8 @@ public sealed partial class StageWorkers : BackgroundService
         {
             try
             {
-                var claimed = await _queue.ClaimAsync(stage, workerId, stoppingToken);
-                if (claimed is null)
+                var batch = await _queue.ClaimAsync(stage, workerId, stage.Policy.BatchSize, stoppingToken);
+                if (batch.Count == 0)
                 {
                     await _signals.WaitAsync(stage.Name, UntilNextDue(stage), _time, stoppingToken);
                     continue;
@@ -81,7 +82,7 @@ public sealed partial class StageWorkers : BackgroundService
 
                 // More may be waiting: wake a sibling worker so a backlog uses the stage's whole concurrency.
                 _signals.Pulse(stage.Name);
-                await RunOneAsync(stage, claimed);
+                await RunBatchAsync(stage, batch);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -108,10 +109,49 @@ public sealed partial class StageWorkers : BackgroundService
         return wait < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : wait < IdleRecheck ? wait : IdleRecheck;
     }
 
-    private async Task RunOneAsync(IPhotoStage stage, ClaimedJob claimed)
+    private async Task RunBatchAsync(IPhotoStage stage, IReadOnlyList<ClaimedJob> batch)
+    {
+        var succeeded = new List<(ClaimedJob, Action<SqliteConnection, SqliteTransaction>)>();
+        var started = _time.GetTimestamp();
+        foreach (var claimed in batch)
+        {
+            if (_abandon.IsCancellationRequested)
+            {
+                await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", CancellationToken.None);
+                continue;
+            }
+
+            if (await RunOneAsync(stage, claimed) is { } persist)
+            {
+                succeeded.Add((claimed, persist));
+            }
+        }
+
+        if (succeeded.Count == 0)
+        {
+            return;
+        }
+
+        // One transaction for the batch's results: durable together, and the database is not the bottleneck.
+        var completed = await _queue.CompleteAsync(succeeded, CancellationToken.None);
+        var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
+        foreach (var (claimed, _) in succeeded)
+        {
+            if (completed.Contains(claimed))
+            {
+                LogDone(_logger, stage.Name, claimed.Job.PhotoId, claimed.Job.Path, milliseconds);
+            }
+            else
+            {
+                LogLeaseLost(_logger, stage.Name, claimed.Job.PhotoId);
+            }
+        }
+    }
+
+    /// <summary>Runs one job; returns what to persist on success, or null once a failure/postponement is recorded.</summary>
+    private async Task<Action<SqliteConnection, SqliteTransaction>?> RunOneAsync(IPhotoStage stage, ClaimedJob claimed)
     {
         var job = claimed.Job;
-        var started = _time.GetTimestamp();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token);
         limit.CancelAfter(stage.Policy.TimeLimit);
 
@@ -126,7 +166,7 @@ public sealed partial class StageWorkers : BackgroundService
         {
             LogReleasedOnShutdown(_logger, stage.Name, job.PhotoId, job.Path, e.GetType().Name);
             await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", CancellationToken.None);
-            return;
+            return null;
         }
         catch (PhotoRejectedException e)
         {
@@ -135,34 +175,27 @@ public sealed partial class StageWorkers : BackgroundService
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && limit.IsCancellationRequested))
         {
             await RecordFailureAsync(stage, claimed, $"timed out after {stage.Policy.TimeLimit.TotalSeconds:F0} s", permanent: false);
-            return;
+            return null;
         }
         catch (Exception e)
         {
             await RecordFailureAsync(stage, claimed, $"{e.GetType().Name}: {e.Message}", permanent: false);
-            return;
+            return null;
         }
 
         switch (outcome)
         {
             case StageOutcome.Done done:
-                if (await _queue.CompleteAsync(claimed, done.Persist, CancellationToken.None))
-                {
-                    LogDone(_logger, stage.Name, job.PhotoId, job.Path, _time.GetElapsedTime(started).TotalMilliseconds);
-                }
-                else
-                {
-                    LogLeaseLost(_logger, stage.Name, job.PhotoId);
-                }
-
-                break;
+                return done.Persist;
             case StageOutcome.Rejected rejected:
                 await RecordFailureAsync(stage, claimed, rejected.Error, permanent: true);
-                break;
+                return null;
             case StageOutcome.Postponed postponed:
                 LogPostponed(_logger, stage.Name, job.PhotoId, postponed.Reason, postponed.Delay.TotalSeconds);
                 await _queue.PostponeAsync(claimed, postponed.Delay, postponed.Reason, CancellationToken.None);
-                break;
+                return null;
+            default:
+                throw new InvalidOperationException($"unknown outcome {outcome.GetType().Name}");
         }
     }
 
@@ -177,7 +210,7 @@ public sealed partial class StageWorkers : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} is not configured: {Reason}")]
     private static partial void LogNotConfigured(ILogger logger, string stage, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Stage} done for photo {PhotoId} ({Path}) in {Milliseconds:F1} ms")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Stage} done for photo {PhotoId} ({Path}); batch took {Milliseconds:F1} ms")]
     private static partial void LogDone(ILogger logger, string stage, long photoId, string path, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Stage} failed for photo {PhotoId} ({Path}), attempt {Attempt}/{MaxAttempts}, {Next}: {Error}")]
