@@ -7,6 +7,6 @@ internal static class VerbCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return ServiceVerb.Create();
     }
 }

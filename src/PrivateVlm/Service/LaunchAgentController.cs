@@ -30,10 +30,11 @@ public sealed class LaunchAgentController(
         // A loaded job keeps its old plist and binary; unload it first (failing here just means it was not loaded).
         await runner.RunAsync(ServiceCommand.Launchctl("bootout", ServiceTarget), cancellationToken);
         files.CopyApplication(sourceDirectory, Path.GetDirectoryName(definition.Apphost)!);
-        files.CreateDirectory(definition.LogDirectory);
-        files.CreateDirectory(Path.GetDirectoryName(definition.Database)!);
-        files.CreateDirectory(definition.WorkingDirectory);
-        files.CreateDirectory(Path.GetDirectoryName(locations.DefinitionFile)!);
+        foreach (var folder in definition.FoldersToCreate(locations.DefinitionFile))
+        {
+            files.CreateDirectory(folder);
+        }
+
         files.WriteFile(locations.DefinitionFile, LaunchAgentPlist.Render(definition));
         await BootstrapAsync(cancellationToken);
     }

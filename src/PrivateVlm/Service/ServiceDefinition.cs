@@ -42,4 +42,11 @@ public sealed record ServiceDefinition(
     public string StandardOutPath => Path.Combine(LogDirectory, "daemon.out.log");
 
     public string StandardErrorPath => Path.Combine(LogDirectory, "daemon.err.log");
+
+    /// <summary>
+    /// Folders install creates, in this order, each once: logs first (launchd opens StandardOutPath but does not create
+    /// its folder), then the database folder, the working directory and the folder of the plist/unit itself.
+    /// </summary>
+    public IReadOnlyList<string> FoldersToCreate(string definitionFile) =>
+        new[] { LogDirectory, Path.GetDirectoryName(Database)!, WorkingDirectory, Path.GetDirectoryName(definitionFile)! }.Distinct().ToList();
 }

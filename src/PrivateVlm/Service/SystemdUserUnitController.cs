@@ -21,10 +21,11 @@ public sealed class SystemdUserUnitController(
         // when the unit does not exist yet).
         await runner.RunAsync(ServiceCommand.SystemctlUser("stop", Unit), cancellationToken);
         files.CopyApplication(sourceDirectory, Path.GetDirectoryName(definition.Apphost)!);
-        files.CreateDirectory(definition.LogDirectory);
-        files.CreateDirectory(Path.GetDirectoryName(definition.Database)!);
-        files.CreateDirectory(definition.WorkingDirectory);
-        files.CreateDirectory(Path.GetDirectoryName(locations.DefinitionFile)!);
+        foreach (var folder in definition.FoldersToCreate(locations.DefinitionFile))
+        {
+            files.CreateDirectory(folder);
+        }
+
         files.WriteFile(locations.DefinitionFile, SystemdUserUnit.Render(definition));
         await RequireAsync(ServiceCommand.SystemctlUser("daemon-reload"), cancellationToken);
         await RequireAsync(ServiceCommand.SystemctlUser("enable", "--now", Unit), cancellationToken);
