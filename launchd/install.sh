@@ -59,8 +59,8 @@ else
 	printf '# copy app: %s -> %s\n' "$FROM" "$APP_DIR"
 	if [ "$DRY_RUN" != 1 ]; then
 		rm -rf "$APP_DIR"
-		mkdir -p "$APP_DIR"
-		cp -Rp "$FROM/." "$APP_DIR/"
+		# ditto copies the folder's contents with modes, extended attributes and code signatures intact.
+		ditto "$FROM" "$APP_DIR"
 		printf 'copied from %s by launchd/install.sh\n' "$FROM" >"$APP_DIR/$MARKER"
 	fi
 fi
