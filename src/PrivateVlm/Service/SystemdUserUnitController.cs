@@ -81,7 +81,7 @@ public sealed class SystemdUserUnitController(
 
         if (!result.Succeeded)
         {
-            throw new ServiceSetupException($"systemctl --user show failed ({result.ExitCode}): {result.Message}");
+            throw Failure(ServiceCommand.SystemctlUser("show", Unit), result);
         }
 
         var fields = SystemctlShow.Parse(result.StandardOutput);
@@ -101,9 +101,15 @@ public sealed class SystemdUserUnitController(
         var result = await runner.RunAsync(command, cancellationToken);
         if (result.Executed && !result.Succeeded)
         {
-            throw new ServiceSetupException($"'{command}' failed ({result.ExitCode}): {result.Message}");
+            throw Failure(command, result);
         }
     }
+
+    private static ServiceSetupException Failure(ServiceCommand command, CommandResult result) =>
+        new($"'{command}' failed ({result.ExitCode}): {result.Message}" +
+            (result.Message.Contains("Failed to connect to bus", StringComparison.Ordinal)
+                ? ". systemctl --user needs your user manager: run it from a login session (not sudo/su), or keep one with `loginctl enable-linger $USER`."
+                : ""));
 
     private InstalledProgram? ReadInstalled() =>
         File.Exists(locations.DefinitionFile)
