@@ -18,7 +18,7 @@ public sealed class InstallScriptParityTests : IDisposable
     public async Task InstallScriptDryRunMatchesTheVerb(bool awkwardOptions)
     {
         string[] options = awkwardOptions
-            ? ["--db", "~/Photo Index/a&b <1>.db", "--process-type", "Background", "--shutdown-timeout", "60", "--prefix", "apps/../opt/private vlm/"]
+            ? ["--db", "~/Photo Index/a&b <1> été.db", "--process-type", "Background", "--shutdown-timeout", "60", "--prefix", "apps/../opt/private vlm/"]
             : [];
         string[] common = ["--from", _sandbox.Publish, "--watch", "My Photos/", .. options, "--dry-run"];
 
