@@ -49,6 +49,23 @@ internal static class StatusVerb
         return command;
     }
 
+    /// <summary>One line of daemon health for `privatevlm service status`, read from the installed daemon's database.</summary>
+    internal static Task<string> DaemonHealth(string databasePath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var connection = LibraryFromFlags(databasePath).OpenReadOnly();
+            var status = PipelineStatus.Read(connection, TimeProvider.System, errorCount: 1);
+            var stages = string.Join(", ", status.Stages.Select(s => $"{s.Stage} {s.Done} done/{s.Queued} queued/{s.Failed} failed"));
+            var last = status.LastErrors.Count > 0 ? $"; last error: {status.LastErrors[0].Error}" : "";
+            return Task.FromResult($"{status.PhotosSeen} photos; {stages}{last}");
+        }
+        catch (Exception e) when (e is FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            return Task.FromResult($"database not readable: {e.Message}");
+        }
+    }
+
     internal static LibraryDatabase LibraryFromFlags(string? databaseFlag)
     {
         var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)));

@@ -11,5 +11,6 @@ internal static class VerbCatalog
         yield return StatusVerb.Create();
         yield return QueryVerb.Create();
         yield return DoctorVerb.Create();
+        yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
     }
 }
