@@ -25,7 +25,7 @@ public static class PhotoDaemonServices
             var options = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             return new LibraryDatabase(
                 DatabaseLocation.Resolve(options), options.BusyTimeout,
-                sp.GetRequiredService<ILogger<LibraryDatabase>>(), sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<ILogger<LibraryDatabase>>(), sp.GetRequiredService<TimeProvider>(), options.MaxSizeMegabytes);
         });
         return services;
     }
@@ -44,6 +44,7 @@ public static class PhotoDaemonServices
         services.AddSingleton<IPhotoStage, MetadataStage>();
 
         services.AddHostedService<LibraryStartup>();
+        services.AddHostedService<DatabaseWatchdog>();
         services.AddHostedSingleton<StableFileGate>();
         services.AddHostedSingleton<FileIngestor>();
         services.AddHostedSingleton<FolderReconciler>();

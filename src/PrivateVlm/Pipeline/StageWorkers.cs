@@ -117,7 +117,7 @@ public sealed partial class StageWorkers : BackgroundService
         {
             if (_abandon.IsCancellationRequested)
             {
-                await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", CancellationToken.None);
+                await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", _abandon.Token);
                 continue;
             }
 
@@ -133,7 +133,7 @@ public sealed partial class StageWorkers : BackgroundService
         }
 
         // One transaction for the batch's results: durable together, and the database is not the bottleneck.
-        var completed = await _queue.CompleteAsync(succeeded, CancellationToken.None);
+        var completed = await _queue.CompleteAsync(succeeded, _abandon.Token);
         var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
         foreach (var (claimed, _) in succeeded)
         {
@@ -165,7 +165,7 @@ public sealed partial class StageWorkers : BackgroundService
         catch (Exception e) when (_abandon.IsCancellationRequested)
         {
             LogReleasedOnShutdown(_logger, stage.Name, job.PhotoId, job.Path, e.GetType().Name);
-            await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", CancellationToken.None);
+            await _queue.PostponeAsync(claimed, TimeSpan.Zero, "released at shutdown", _abandon.Token);
             return null;
         }
         catch (PhotoRejectedException e)
@@ -192,7 +192,7 @@ public sealed partial class StageWorkers : BackgroundService
                 return null;
             case StageOutcome.Postponed postponed:
                 LogPostponed(_logger, stage.Name, job.PhotoId, postponed.Reason, postponed.Delay.TotalSeconds);
-                await _queue.PostponeAsync(claimed, postponed.Delay, postponed.Reason, CancellationToken.None);
+                await _queue.PostponeAsync(claimed, postponed.Delay, postponed.Reason, _abandon.Token);
                 return null;
             default:
                 throw new InvalidOperationException($"unknown outcome {outcome.GetType().Name}");
@@ -204,7 +204,7 @@ public sealed partial class StageWorkers : BackgroundService
         var job = claimed.Job;
         var final = permanent || job.Attempt >= stage.Policy.MaxAttempts;
         LogFailed(_logger, stage.Name, job.PhotoId, job.Path, job.Attempt, stage.Policy.MaxAttempts, final ? "failed" : "will retry", error);
-        await _queue.FailAsync(claimed, stage.Policy.MaxAttempts, error, permanent, CancellationToken.None);
+        await _queue.FailAsync(claimed, stage.Policy.MaxAttempts, error, permanent, _abandon.Token);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} is not configured: {Reason}")]

@@ -15,8 +15,13 @@ public sealed partial class LibraryDatabase
     private readonly TimeProvider _time;
     private readonly string _connectionString;
 
-    public LibraryDatabase(string path, TimeSpan busyTimeout, ILogger<LibraryDatabase> logger, TimeProvider time)
+    private readonly long? _maxPages;
+
+    public LibraryDatabase(
+        string path, TimeSpan busyTimeout, ILogger<LibraryDatabase> logger, TimeProvider time, double? maxSizeMegabytes = null)
     {
+        // SQLite's default page is 4 KiB (since 3.12); the cap is approximate by design.
+        _maxPages = maxSizeMegabytes is { } megabytes ? (long)Math.Ceiling(megabytes * 256) : null;
         FilePath = System.IO.Path.GetFullPath(path);
         _logger = logger;
         _time = time;
@@ -24,7 +29,7 @@ public sealed partial class LibraryDatabase
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = SqliteOpenMode.ReadWrite,
             ForeignKeys = true,
             Pooling = true,
             DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
@@ -34,6 +39,9 @@ public sealed partial class LibraryDatabase
     public string FilePath { get; }
 
     public TimeSpan BusyTimeout { get; }
+
+    /// <summary>The inode of the file this daemon opened at start-up (see <see cref="DatabaseWatchdog"/>).</summary>
+    public ulong? FileIdentity { get; private set; }
 
     /// <summary>Creates the folder (owner-only) and an empty database file readable by the user only, before SQLite
     /// creates it with the process umask: photos' metadata and locations are private.</summary>
@@ -69,15 +77,27 @@ public sealed partial class LibraryDatabase
                 // Created concurrently by another process: fine.
             }
         }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            FileIdentity = Interop.Posix.PosixAccess.Inode(FilePath);
+        }
     }
 
-    /// <summary>A read-write connection with the daemon's pragmas.</summary>
+    /// <summary>A read-write connection with the daemon's pragmas. Never creates the file (see
+    /// <see cref="EnsureFileExists"/>): a database deleted under the daemon must not silently become a new empty one.</summary>
     public SqliteConnection Open()
     {
+        if (!File.Exists(FilePath))
+        {
+            throw new InvalidOperationException($"the database file {FilePath} was deleted while the daemon was running");
+        }
+
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using var pragmas = connection.CreateCommand();
-        pragmas.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL;";
+        pragmas.CommandText = $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL;"
+                              + (_maxPages is { } pages ? $" PRAGMA max_page_count = {pages};" : "");
         pragmas.ExecuteNonQuery();
         return connection;
     }
@@ -133,6 +153,13 @@ public sealed partial class LibraryDatabase
 
                 return result;
             }
+            catch (SqliteException e) when (e.SqliteErrorCode == 13 /* SQLITE_FULL */)
+            {
+                // SQLite rolled the transaction back: nothing is corrupt. Pause and keep trying; a user freeing space
+                // lets the daemon continue where it stopped.
+                LogDiskFull(_logger, FilePath, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), _time, cancellationToken);
+            }
             catch (SqliteException e) when (IsLockContention(e))
             {
                 if (waitingSince is null)
@@ -155,6 +182,9 @@ public sealed partial class LibraryDatabase
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database {Path} is locked by another process (a sqlite3 session?); waiting")]
     private static partial void LogWaitingForLock(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Disk full writing {Path} ({Reason}); pausing writes until space is freed")]
+    private static partial void LogDiskFull(ILogger logger, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database lock released after {Seconds:F1} s; continuing")]
     private static partial void LogLockReleased(ILogger logger, double seconds);

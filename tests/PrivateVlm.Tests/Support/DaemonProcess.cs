@@ -103,6 +103,7 @@ public sealed class DaemonProcess : IDisposable
     {
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit(); // drains the redirected output
         return _process.ExitCode;
     }
 

@@ -1,0 +1,91 @@
+using Microsoft.Data.Sqlite;
+using PrivateVlm.Tests.Support;
+
+namespace PrivateVlm.Tests.Daemon;
+
+/// <summary>The database under the daemon disappears, is swapped, or runs out of space.</summary>
+[Collection(DaemonProcessCollection.Name)]
+public sealed class DatabaseFaultTests : IDisposable
+{
+    private readonly TempLibrary _library = new();
+
+    [Fact]
+    public async Task ADeletedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
+    {
+        using var daemon = DaemonProcess.Start(_library);
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "daemon up");
+
+        File.Delete(_library.DatabasePath);
+
+        Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("was deleted while the daemon was running", daemon.Output);
+    }
+
+    [Fact]
+    public async Task AReplacedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
+    {
+        using var other = new TempLibrary();
+        using (var first = DaemonProcess.Start(other))
+        {
+            await Eventually.AssertAsync(() => other.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "other library created");
+            first.Terminate();
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        using var daemon = DaemonProcess.Start(_library);
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "daemon up");
+
+        File.Copy(other.DatabasePath, _library.DatabasePath + ".new");
+        File.Move(_library.DatabasePath + ".new", _library.DatabasePath, overwrite: true);
+
+        var exit = await Task.WhenAny(daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)), Task.Delay(TimeSpan.FromSeconds(31)));
+        Assert.True(daemon.HasExited, "daemon still running: " + daemon.Output);
+        Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(1)));
+        Assert.Contains("was replaced by another file", daemon.Output);
+    }
+
+    [CorpusFact]
+    public async Task AFullDatabasePausesWithoutCorruptionAndResumesOnceThereIsRoom()
+    {
+        const int photoCount = 300;
+        var sources = PhotoFactory.CorpusJpegs();
+        var capped = new Dictionary<string, string>
+        {
+            ["PRIVATEVLM__Database__MaxSizeMegabytes"] = "0.2", // about 50 pages: fills up after some photos
+            ["PRIVATEVLM__Daemon__ShutdownTimeout"] = "00:00:05",
+        };
+        using (var daemon = DaemonProcess.Start(_library, capped))
+        {
+            for (var i = 0; i < photoCount; i++)
+            {
+                _library.Write($"{i:D3}.jpg", PhotoFactory.Variant(sources[i % sources.Count], i));
+            }
+
+            await Eventually.AssertAsync(() => daemon.Output.Contains("Disk full", StringComparison.Ordinal), "the daemon reports the full disk", TimeSpan.FromSeconds(60));
+            await Task.Delay(2000);
+            Assert.False(daemon.HasExited, "a full disk pauses the daemon; it must not crash");
+            daemon.Terminate();
+            await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
+        Assert.True(_library.Scalar<long>("SELECT count(*) FROM photos") < photoCount);
+
+        using (var daemon = DaemonProcess.Start(_library))
+        {
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == photoCount, "everything processed once there is room", TimeSpan.FromSeconds(90));
+            daemon.Terminate();
+            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+        Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _library.Dispose();
+    }
+}
