@@ -18,7 +18,7 @@ internal static class TestTiers
     /// <summary>Short, but enough to ride out a starting server in the start-up tests.</summary>
     public static readonly ResilienceOptions Fast = new()
     {
-        RetryAttempts = 6,
+        RetryAttempts = 10,
         RetryBaseDelay = TimeSpan.FromMilliseconds(150),
         RetryMaxDelay = TimeSpan.FromMilliseconds(600),
         BreakerMinimumThroughput = 50,
