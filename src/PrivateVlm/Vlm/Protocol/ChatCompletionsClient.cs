@@ -92,7 +92,25 @@ public sealed class ChatCompletionsClient(HttpClient http, PhotoEgressGuard egre
         return ParseReply(body, endpoint, wallMs);
     }
 
-    private static ByteArrayContent RequestBody(string model, PromptVersion prompt, ReadOnlySpan<byte> jpeg, int maxTokens, int seed)
+    /// <summary>The image as a data URI, base64-encoded straight into UTF-8 (no UTF-16 string of the whole photo).</summary>
+    private static void WriteDataUri(Utf8JsonWriter json, ReadOnlySpan<byte> jpeg)
+    {
+        ReadOnlySpan<byte> prefix = "data:image/jpeg;base64,"u8;
+        var length = prefix.Length + System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(jpeg.Length);
+        var uri = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            prefix.CopyTo(uri);
+            System.Buffers.Text.Base64.EncodeToUtf8(jpeg, uri.AsSpan(prefix.Length), out _, out var written);
+            json.WriteString("url"u8, uri.AsSpan(0, prefix.Length + written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(uri);
+        }
+    }
+
+    private static ReadOnlyMemoryContent RequestBody(string model, PromptVersion prompt, ReadOnlySpan<byte> jpeg, int maxTokens, int seed)
     {
         var buffer = new ArrayBufferWriter<byte>(jpeg.Length * 4 / 3 + 16 * 1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -114,7 +132,7 @@ public sealed class ChatCompletionsClient(HttpClient http, PhotoEgressGuard egre
             json.WriteStartObject();
             json.WriteString("type", "image_url");
             json.WriteStartObject("image_url");
-            json.WriteString("url", "data:image/jpeg;base64," + Convert.ToBase64String(jpeg));
+            WriteDataUri(json, jpeg);
             json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndArray();
@@ -138,7 +156,7 @@ public sealed class ChatCompletionsClient(HttpClient http, PhotoEgressGuard egre
             json.WriteEndObject();
         }
 
-        var content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
+        var content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return content;
     }
@@ -162,6 +180,12 @@ public sealed class ChatCompletionsClient(HttpClient http, PhotoEgressGuard egre
         catch (IOException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new ModelServerException(ModelServerFailure.ConnectionLost, endpoint, "the model server closed the connection mid-answer: " + e.Message, e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not our token: SocketsHttpHandler gave up connecting (ConnectTimeout), e.g. an allow-listed host is off.
+            throw new ModelServerException(ModelServerFailure.Timeout, endpoint,
+                $"could not connect within {options.ConnectTimeout.TotalSeconds:0.#} s", e);
         }
     }
 
