@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -55,9 +56,19 @@ public sealed class VisionTier<TDescription> : IDisposable
                 egress.EnsureAllowed(endpoint);
             }
 
+            if (options.Timeout < TimeSpan.FromMilliseconds(10))
+            {
+                throw new InvalidOperationException($"the {name} tier's Timeout must be positive (got {options.Timeout})");
+            }
+
+            foreach (var endpoint in endpoints)
+            {
+                _resilience.ForEndpoint(endpoint); // builds now so invalid resilience settings surface at start-up
+            }
+
             _router = new EndpointRouter(endpoints, Math.Max(1, options.Concurrency), e => circuits.StateOf(name, e) != CircuitState.Open);
         }
-        catch (Exception e) when (e is ModelServerException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is ModelServerException or InvalidOperationException or ArgumentException or ValidationException)
         {
             // A tier that cannot be used says so through NotConfiguredReason and fails every call without traffic.
             _refusal = e as ModelServerException ?? new ModelServerException(ModelServerFailure.BadRequest, null, e.Message, e);

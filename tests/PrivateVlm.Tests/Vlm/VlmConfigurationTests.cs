@@ -83,6 +83,15 @@ public sealed class VlmConfigurationTests
     }
 
     [Fact]
+    public void Invalid_resilience_settings_leave_the_tier_unconfigured_instead_of_failing_later()
+    {
+        using var services = Build(new() { ["Tiers:Quick:Resilience:BreakerFailureRatio"] = "7" });
+        var quick = services.GetRequiredService<VisionTier<QuickDescription>>();
+        Assert.False(quick.IsConfigured);
+        Assert.Contains("FailureRatio", quick.NotConfiguredReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void After_exceed_context_the_budget_shrinks_by_the_overshoot()
     {
         var budget = new ImageBudgetOptions();
