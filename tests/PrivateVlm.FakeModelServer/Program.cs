@@ -1,2 +1,137 @@
-// Placeholder entry point; the fake llama-server is built in its own change.
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using PrivateVlm.FakeModelServer;
+using PrivateVlm.FakeModelServer.Completions;
+using PrivateVlm.FakeModelServer.Faults;
+using PrivateVlm.FakeModelServer.Slots;
+
+// A stand-in for llama-server (see README.md): same endpoints, bodies and failure modes as the recorded transcripts
+// in shared/reference/llama-server-transcripts, plus scriptable faults. It binds 127.0.0.1 only.
+ServerSettings settings;
+try
+{
+    settings = ServerSettings.Parse(args);
+    _ = settings.Faults.Select(Fault.Parse).ToList();
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine("fake-model-server: " + e.Message);
+    return 2;
+}
+
+var time = TimeProvider.System;
+var port = settings.Port;
+if (settings.RefuseTime > TimeSpan.Zero)
+{
+    if (port == 0)
+    {
+        // The port must be known before the server listens so a client can see "connection refused" on it.
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+    }
+
+    Console.Out.WriteLine($"listening on http://127.0.0.1:{port}");
+    Console.Out.Flush();
+    await Task.Delay(settings.RefuseTime, time);
+}
+
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+builder.Logging.ClearProviders();
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.Listen(IPAddress.Loopback, port);
+    kestrel.Limits.MaxRequestBodySize = 256L * 1024 * 1024;
+});
+
+var faults = new FaultScript(time);
+faults.Replace(settings.Faults);
+var slots = new SlotPool(settings.Slots);
+var stats = new FakeStats();
+var chat = new ChatCompletionEndpoint(settings, faults, slots, stats, time);
+var app = builder.Build();
+var readyAt = time.GetTimestamp();
+
+app.Use(async (http, next) =>
+{
+    var path = http.Request.Path.Value ?? "";
+    if (path.StartsWith("/fake/", StringComparison.Ordinal))
+    {
+        await next(http);
+        return;
+    }
+
+    stats.CountHttpRequest(path);
+    if (faults.IsFlappedDown())
+    {
+        http.Abort(); // down: the connection closes without an answer, as when the server process restarts
+        return;
+    }
+
+    if (time.GetElapsedTime(readyAt) < settings.LoadTime)
+    {
+        if (path == "/v1/chat/completions")
+        {
+            stats.CountChatRequest();
+            stats.CountChatStatus(503);
+        }
+
+        await ChatCompletionEndpoint.ErrorAsync(http, 503, "Loading model", "unavailable_error");
+        return;
+    }
+
+    await next(http);
+});
+
+app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+app.MapGet("/props", () => Results.Json(new
+{
+    total_slots = settings.Slots,
+    model_path = settings.ModelId,
+    modalities = new { vision = true, audio = false },
+    media_marker = "<__media__>",
+    default_generation_settings = new { n_ctx = settings.SlotContext },
+    n_ctx = settings.SlotContext,
+}));
+app.MapGet("/v1/models", () => Results.Json(new
+{
+    @object = "list",
+    data = new[] { new { id = settings.ModelId, @object = "model", created = time.GetUtcNow().ToUnixTimeSeconds(), owned_by = "llamacpp" } },
+}));
+app.MapPost("/v1/chat/completions", chat.HandleAsync);
+
+app.MapGet("/fake/stats", () => Results.Json(stats.Snapshot(slots.MaxConcurrent, slots.InFlight)));
+app.MapGet("/fake/faults", () => Results.Json(faults.Describe()));
+app.MapPost("/fake/faults", async (HttpContext http) =>
+{
+    try
+    {
+        var body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+        var list = (body as JsonArray ?? body?["faults"] as JsonArray ?? throw new FormatException("expected a JSON array of fault strings"))
+            .Select(n => n?.GetValue<string>() ?? throw new FormatException("null fault"))
+            .ToList();
+        faults.Replace(list);
+        return Results.Json(faults.Describe());
+    }
+    catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
+    {
+        return Results.BadRequest(new { error = e.Message });
+    }
+});
+
+await app.StartAsync();
+readyAt = time.GetTimestamp(); // loading starts once the port accepts connections
+var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+if (settings.RefuseTime <= TimeSpan.Zero)
+{
+    Console.Out.WriteLine($"listening on {address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)}");
+    Console.Out.Flush();
+}
+
+await app.WaitForShutdownAsync();
 return 0;
