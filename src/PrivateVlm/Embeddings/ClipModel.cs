@@ -1,0 +1,59 @@
+using PrivateVlm.Interop.OnnxRuntime;
+
+namespace PrivateVlm.Embeddings;
+
+/// <summary>An opened CLIP model: both encoders over one validated folder.</summary>
+public sealed class ClipModel : IDisposable
+{
+    private ClipModel(ClipModelFolder folder, ClipImageEncoder images, ClipTextEncoder texts)
+    {
+        Folder = folder;
+        Images = images;
+        Texts = texts;
+    }
+
+    public ClipModelFolder Folder { get; }
+
+    public ClipImageEncoder Images { get; }
+
+    public ClipTextEncoder Texts { get; }
+
+    /// <summary>Validates the folder, loads the tokenizer and opens both sessions.</summary>
+    public static ClipModel Open(OnnxRuntimeEnvironment runtime, string folder, OnnxSessionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var model = ClipModelFolder.Read(folder);
+        var vocabulary = ClipVocabulary.FromTokenizerJson(model.TokenizerPath);
+        if (!vocabulary.TokenIds.TryGetValue(model.PadToken, out var padId))
+        {
+            throw new ClipModelException($"{model.TokenizerPath} has no id for the pad token '{model.PadToken}'.");
+        }
+
+        var tokenizer = new ClipTokenizer(vocabulary, model.ContextLength, padId);
+        var visual = runtime.OpenSession(model.VisualModelPath, options);
+        try
+        {
+            var textual = runtime.OpenSession(model.TextualModelPath, options);
+            try
+            {
+                return new ClipModel(model, new ClipImageEncoder(visual, model), new ClipTextEncoder(textual, tokenizer, model));
+            }
+            catch
+            {
+                textual.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            visual.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Texts.Dispose();
+    }
+}
