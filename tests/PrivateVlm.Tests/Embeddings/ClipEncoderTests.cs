@@ -5,23 +5,30 @@ using PrivateVlm.TestModels;
 
 namespace PrivateVlm.Tests.Embeddings;
 
-// Runs the tiny CLIP-shaped model through the real ONNX Runtime; fails (does not skip) when the runtime is missing.
-public sealed class ClipEncoderTests : IDisposable
+/// <summary>One tiny CLIP model for the whole class: writing its 49,408-token tokenizer.json takes about a second.</summary>
+public sealed class TinyClipFixture : IDisposable
 {
     private readonly TempFolder temp = new();
-    private readonly ClipModel model;
 
-    public ClipEncoderTests()
+    public TinyClipFixture()
     {
         var folder = TinyClipModel.Write(Path.Combine(temp.Path, "Tiny-CLIP"), ClipMerges.IsPresent ? ClipMerges.Path : null);
-        model = ClipModel.Open(OnnxRuntimeEnvironment.Load(), folder, new OnnxSessionOptions { IntraOpThreads = 2, PreferCoreML = false });
+        Model = ClipModel.Open(OnnxRuntimeEnvironment.Load(), folder, new OnnxSessionOptions { IntraOpThreads = 2, PreferCoreML = false });
     }
+
+    public ClipModel Model { get; }
 
     public void Dispose()
     {
-        model.Dispose();
+        Model.Dispose();
         temp.Dispose();
     }
+}
+
+// Runs the tiny CLIP-shaped model through the real ONNX Runtime; fails (does not skip) when the runtime is missing.
+public sealed class ClipEncoderTests(TinyClipFixture fixture) : IClassFixture<TinyClipFixture>
+{
+    private readonly ClipModel model = fixture.Model;
 
     private float[] Pixels(int batch, int seed)
     {
