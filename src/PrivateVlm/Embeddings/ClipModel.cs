@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Embeddings;
@@ -19,9 +21,10 @@ public sealed class ClipModel : IDisposable
     public ClipTextEncoder Texts { get; }
 
     /// <summary>Validates the folder, loads the tokenizer and opens both sessions.</summary>
-    public static ClipModel Open(OnnxRuntimeEnvironment runtime, string folder, OnnxSessionOptions options)
+    public static ClipModel Open(OnnxRuntimeEnvironment runtime, string folder, OnnxSessionOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
+        logger ??= NullLogger.Instance;
         var model = ClipModelFolder.Read(folder);
         var vocabulary = ClipVocabulary.FromTokenizerJson(model.TokenizerPath);
         if (!vocabulary.TokenIds.TryGetValue(model.PadToken, out var padId))
@@ -36,6 +39,16 @@ public sealed class ClipModel : IDisposable
             var textual = runtime.OpenSession(model.TextualModelPath, options);
             try
             {
+                if (visual.CoreMLFallbackReason is { } reason)
+                {
+                    // Worth a warning on macOS (CoreML was expected); elsewhere CoreML is simply not part of the build.
+                    logger.Log(OperatingSystem.IsMacOS() ? LogLevel.Warning : LogLevel.Debug,
+                        "CoreML not used for CLIP model {Model}, running on CPU: {Reason}", model.Name, reason);
+                }
+
+                logger.LogInformation(
+                    "CLIP model {Model} opened from {Folder}: {Dimensions}-d embeddings, {ImageSize} px input, context {ContextLength}, provider {Provider}, ONNX Runtime {Version}",
+                    model.Name, model.Root, model.EmbedDimensions, model.ImageSize, model.ContextLength, visual.ExecutionProvider, runtime.Version);
                 return new ClipModel(model, new ClipImageEncoder(visual, model), new ClipTextEncoder(textual, tokenizer, model));
             }
             catch

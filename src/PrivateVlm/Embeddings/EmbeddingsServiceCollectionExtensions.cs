@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Configuration;
 using PrivateVlm.Interop.OnnxRuntime;
@@ -22,7 +23,9 @@ public static class EmbeddingsServiceCollectionExtensions
         {
             var options = sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value;
             var paths = sp.GetService<AppPaths>() ?? AppPaths.ForCurrentUser();
-            return ClipModel.Open(sp.GetRequiredService<OnnxRuntimeEnvironment>(), options.ModelFolder(paths), options.SessionOptions(paths));
+            return ClipModel.Open(
+                sp.GetRequiredService<OnnxRuntimeEnvironment>(), options.ModelFolder(paths), options.SessionOptions(paths),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<ClipModel>());
         });
         services.AddSingleton(_ => ZeroShotLabels.Everyday());
         return services;

@@ -42,6 +42,7 @@ public sealed class L1EncoderBenchmark : IFigureBenchmark
         var folder = new ClipModelFolder("vit-b-32-random", Path.GetDirectoryName(Path.GetDirectoryName(path))!, shape.EmbedDim, shape.ImageSize,
             TinyClipModel.OpenAiMean, TinyClipModel.OpenAiStd, "shortest", "bicubic", 77, ClipVocabulary.EndOfText);
         using var encoder = new ClipImageEncoder(session, folder);
+        Console.WriteLine("measures encode only (preprocessed float tensor in, normalised embedding out); decode/resize is the imaging benchmark's");
         Console.WriteLine($"session opened in {open.Elapsed.TotalSeconds:F1} s on {session.ExecutionProvider}{(session.CoreMLFallbackReason is null ? "" : " (CoreML unavailable)")}");
 
         var perImage = 3 * shape.ImageSize * shape.ImageSize;

@@ -47,7 +47,10 @@ public sealed unsafe class OnnxRuntimeEnvironment
 
     internal nint CpuMemory => cpuMemory.DangerousGetHandle();
 
-    /// <summary>Loads ONNX Runtime (once per process). <paramref name="configuredPath"/> is a file or a folder.</summary>
+    /// <summary>
+    /// Loads ONNX Runtime (once per process). <paramref name="configuredPath"/> is a file or a folder. A native library
+    /// cannot be unloaded, so the first successful load wins and later calls return it whatever path they pass.
+    /// </summary>
     /// <exception cref="OnnxRuntimeNotFoundException">No usable library; the message says how to install one.</exception>
     public static OnnxRuntimeEnvironment Load(string? configuredPath = null)
     {
@@ -95,8 +98,6 @@ public sealed unsafe class OnnxRuntimeEnvironment
     /// <exception cref="OnnxModelException">ONNX Runtime refused the file (corrupt, truncated, unsupported operators).</exception>
     public OnnxSession OpenSession(string modelPath, OnnxSessionOptions? options = null) =>
         OnnxSession.Open(this, modelPath, options ?? new OnnxSessionOptions());
-
-    internal string BuildInfo() => Api.BuildInfo();
 
     internal static byte[] Utf8z(string text)
     {

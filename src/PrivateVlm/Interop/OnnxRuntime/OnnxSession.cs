@@ -19,8 +19,16 @@ public sealed unsafe class OnnxSession : IDisposable
         ModelPath = modelPath;
         ExecutionProvider = provider;
         CoreMLFallbackReason = coreMLFallback;
-        Inputs = ReadInfos(input: true);
-        Outputs = ReadInfos(input: false);
+        try
+        {
+            Inputs = ReadInfos(input: true);
+            Outputs = ReadInfos(input: false);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     public string ModelPath { get; }

@@ -13,11 +13,8 @@ internal sealed unsafe class OrtApi
     /// <summary>ORT_API_VERSION of onnxruntime 1.30; older runtimes return NULL from GetApi for it.</summary>
     public const uint ApiVersion = 30;
 
-    private readonly nint* table;
-
     private OrtApi(nint* table, string version)
     {
-        this.table = table;
         Version = version;
         GetErrorCode = (delegate* unmanaged<nint, int>)table[1];
         GetErrorMessage = (delegate* unmanaged<nint, byte*>)table[2];
@@ -55,7 +52,6 @@ internal sealed unsafe class OrtApi
         GetAvailableProviders = (delegate* unmanaged<byte***, int*, nint>)table[125];
         ReleaseAvailableProviders = (delegate* unmanaged<byte**, int, nint>)table[126];
         SessionOptionsAppendExecutionProvider = (delegate* unmanaged<nint, byte*, byte**, byte**, nuint, nint>)table[216];
-        GetBuildInfoString = (delegate* unmanaged<byte**, nint>)table[254];
     }
 
     public string Version { get; }
@@ -96,7 +92,6 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged<byte***, int*, nint> GetAvailableProviders;
     public readonly delegate* unmanaged<byte**, int, nint> ReleaseAvailableProviders;
     public readonly delegate* unmanaged<nint, byte*, byte**, byte**, nuint, nint> SessionOptionsAppendExecutionProvider;
-    public readonly delegate* unmanaged<byte**, nint> GetBuildInfoString;
 
     /// <summary>Reads OrtGetApiBase from a loaded library and asks for the API version this binding was written against.</summary>
     public static OrtApi FromLibrary(nint library, string libraryPath)
@@ -154,13 +149,6 @@ internal sealed unsafe class OrtApi
         return message;
     }
 
-    public string BuildInfo()
-    {
-        byte* text = null;
-        Check(GetBuildInfoString(&text), "reading the build info");
-        return Marshal.PtrToStringUTF8((nint)text) ?? string.Empty;
-    }
-
     public IReadOnlyList<string> AvailableProviders()
     {
         byte** names = null;
@@ -181,6 +169,4 @@ internal sealed unsafe class OrtApi
             Check(ReleaseAvailableProviders(names, count), "releasing the provider list");
         }
     }
-
-    internal nint RawEntry(int index) => table[index];
 }
