@@ -32,7 +32,7 @@ public sealed class ClipModel : IDisposable
             throw new ClipModelException($"{model.TokenizerPath} has no id for the pad token '{model.PadToken}'.");
         }
 
-        var tokenizer = new ClipTokenizer(vocabulary, model.ContextLength, padId);
+        var tokenizer = new ClipTokenizer(vocabulary, model.ContextLength, padId, model.TextCleaning);
         var visual = runtime.OpenSession(model.VisualModelPath, options);
         try
         {

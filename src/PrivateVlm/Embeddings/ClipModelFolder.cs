@@ -30,6 +30,9 @@ public sealed record ClipModelFolder(
         "textual/tokenizer_config.json",
     ];
 
+    /// <summary>From config.json text_cfg.tokenizer_kwargs.clean; OpenAI models leave it out (lower-case).</summary>
+    public ClipTextCleaning TextCleaning { get; init; } = ClipTextCleaning.Lower;
+
     public string VisualModelPath => Path.Combine(Root, "visual", "model.onnx");
 
     public string TextualModelPath => Path.Combine(Root, "textual", "model.onnx");
@@ -94,7 +97,20 @@ public sealed record ClipModelFolder(
         var pad = TokenText(tokenizerConfig.RootElement, "pad_token")
             ?? throw new ClipModelException($"{Path.Combine(root, "textual/tokenizer_config.json")}: pad_token is missing.");
 
-        return new ClipModelFolder(name, root, embed, imageSize, mean, std, resizeMode, interpolation, context, pad);
+        var cleaning = ClipTextCleaning.Lower;
+        if (config.RootElement.TryGetProperty("text_cfg", out var text) && text.TryGetProperty("tokenizer_kwargs", out var kwargs)
+            && kwargs.ValueKind == JsonValueKind.Object && kwargs.TryGetProperty("clean", out var clean) && clean.ValueKind == JsonValueKind.String)
+        {
+            cleaning = clean.GetString() switch
+            {
+                "lower" => ClipTextCleaning.Lower,
+                "whitespace" => ClipTextCleaning.Whitespace,
+                "canonicalize" => ClipTextCleaning.Canonicalize,
+                var other => throw new ClipModelException($"{Path.Combine(root, "config.json")}: unknown text_cfg.tokenizer_kwargs.clean '{other}'."),
+            };
+        }
+
+        return new ClipModelFolder(name, root, embed, imageSize, mean, std, resizeMode, interpolation, context, pad) { TextCleaning = cleaning };
     }
 
     private static JsonDocument ReadJson(string root, string relative)

@@ -17,14 +17,17 @@ public sealed partial class ClipTokenizer
 
     private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
 
-    public ClipTokenizer(ClipVocabulary vocabulary, int contextLength, int padId)
+    public ClipTokenizer(ClipVocabulary vocabulary, int contextLength, int padId, ClipTextCleaning cleaning = ClipTextCleaning.Lower)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 2);
         Vocabulary = vocabulary;
         ContextLength = contextLength;
         PadId = padId;
+        Cleaning = cleaning;
     }
+
+    public ClipTextCleaning Cleaning { get; }
 
     public ClipVocabulary Vocabulary { get; }
 
@@ -63,7 +66,7 @@ public sealed partial class ClipTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var result = new List<int> { Vocabulary.StartId };
-        foreach (Match piece in Pieces().Matches(Clean(text)))
+        foreach (Match piece in Pieces().Matches(Clean(text, Cleaning)))
         {
             result.AddRange(IdsOfPiece(piece.Value));
         }
@@ -72,11 +75,19 @@ public sealed partial class ClipTokenizer
         return result;
     }
 
-    /// <summary>NFC, whitespace runs to one space, trimmed, lower-cased (what CLIP and Immich do before splitting).</summary>
-    public static string Clean(string text)
+    /// <summary>NFC, whitespace runs to one space, trimmed, then the model's cleaning (lower-case by default, as CLIP and Immich do).</summary>
+    public static string Clean(string text, ClipTextCleaning cleaning = ClipTextCleaning.Lower)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var normalized = text.Normalize(NormalizationForm.FormC);
-        return Whitespace().Replace(normalized, " ").Trim().ToLower(CultureInfo.InvariantCulture);
+        if (cleaning == ClipTextCleaning.Canonicalize)
+        {
+            // open_clip's canonicalize: '_' becomes a space, Python's string.punctuation (ASCII only) is dropped.
+            normalized = AsciiPunctuation().Replace(normalized.Replace('_', ' '), string.Empty);
+        }
+
+        var collapsed = Whitespace().Replace(normalized, " ").Trim();
+        return cleaning == ClipTextCleaning.Whitespace ? collapsed : collapsed.ToLower(CultureInfo.InvariantCulture);
     }
 
     private int[] IdsOfPiece(string piece)
@@ -171,4 +182,7 @@ public sealed partial class ClipTokenizer
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"[!""#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]")]
+    private static partial Regex AsciiPunctuation();
 }

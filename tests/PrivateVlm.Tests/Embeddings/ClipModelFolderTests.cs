@@ -45,6 +45,17 @@ public sealed class ClipModelFolderTests : IDisposable
     }
 
     [Fact]
+    public void Text_cleaning_comes_from_tokenizer_kwargs()
+    {
+        var folder = TinyClipModel.Write(Path.Combine(temp.Path, "m"));
+        Assert.Equal(ClipTextCleaning.Lower, ClipModelFolder.Read(folder).TextCleaning);
+        File.WriteAllText(Path.Combine(folder, "config.json"),
+            """{"embed_dim": 16, "text_cfg": {"context_length": 77, "tokenizer_kwargs": {"clean": "canonicalize"}}}""");
+
+        Assert.Equal(ClipTextCleaning.Canonicalize, ClipModelFolder.Read(folder).TextCleaning);
+    }
+
+    [Fact]
     public void Missing_folder_names_the_model_to_download()
     {
         var error = Assert.Throws<ClipModelException>(() => ClipModelFolder.Read(temp.File("ViT-B-32__openai")));

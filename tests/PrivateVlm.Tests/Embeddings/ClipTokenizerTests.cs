@@ -44,6 +44,14 @@ public sealed class ClipTokenizerTests
         Assert.Equal(tokenizer.Encode("naïve café"), tokenizer.Encode("nai\u0308ve cafe\u0301"));
     }
 
+    [Fact]
+    public void Cleaning_modes_follow_open_clip()
+    {
+        Assert.Equal("a dog's ball! ok", ClipTokenizer.Clean("  A Dog's\tball!  OK "));
+        Assert.Equal("A Dog's ball!", ClipTokenizer.Clean(" A  Dog's ball! ", ClipTextCleaning.Whitespace));
+        Assert.Equal("a dogs ball café", ClipTokenizer.Clean("A dog's_ball, (café)!", ClipTextCleaning.Canonicalize));
+    }
+
     [ClipMergesFact]
     public void Tokenize_pads_to_the_context_length_with_the_pad_id()
     {
