@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Tokenization;
 
 namespace PrivateVlm.TestModels;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Embeddings;

@@ -1,3 +1,4 @@
+using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Embeddings;

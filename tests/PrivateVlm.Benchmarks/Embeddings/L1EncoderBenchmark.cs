@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Interop.OnnxRuntime;
 using PrivateVlm.TestModels;
 

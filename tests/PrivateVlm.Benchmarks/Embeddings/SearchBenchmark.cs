@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Search;
 
 namespace PrivateVlm.Benchmarks.Embeddings;
 

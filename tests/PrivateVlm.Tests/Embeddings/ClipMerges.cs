@@ -1,4 +1,5 @@
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Embeddings;

@@ -1,4 +1,5 @@
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.TestModels;
 
 namespace PrivateVlm.Tests.Embeddings;

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Search;
 
 namespace PrivateVlm.Tests.Embeddings;
 

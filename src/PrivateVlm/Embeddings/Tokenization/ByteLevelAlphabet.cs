@@ -1,4 +1,4 @@
-namespace PrivateVlm.Embeddings;
+namespace PrivateVlm.Embeddings.Tokenization;
 
 /// <summary>
 /// GPT-2/CLIP byte-level alphabet: every byte maps to one printable character so BPE can work on text while still

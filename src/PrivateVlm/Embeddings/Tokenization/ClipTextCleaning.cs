@@ -1,4 +1,4 @@
-namespace PrivateVlm.Embeddings;
+namespace PrivateVlm.Embeddings.Tokenization;
 
 /// <summary>
 /// How text is cleaned before tokenising, as open_clip's tokenizer_kwargs "clean" names it (config.json text_cfg).

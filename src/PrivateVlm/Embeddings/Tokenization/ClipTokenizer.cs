@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace PrivateVlm.Embeddings;
+namespace PrivateVlm.Embeddings.Tokenization;
 
 /// <summary>
 /// The CLIP text tokenizer: clean (NFC, collapse whitespace, lower-case), split with the CLIP pattern, byte-level

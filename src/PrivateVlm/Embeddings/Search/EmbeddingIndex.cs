@@ -1,4 +1,6 @@
-namespace PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings;
+
+namespace PrivateVlm.Embeddings.Search;
 
 /// <summary>A photo and how similar it is to a query.</summary>
 public readonly record struct PhotoMatch(long PhotoId, float Score);

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 
-namespace PrivateVlm.Embeddings;
+namespace PrivateVlm.Embeddings.Tokenization;
 
 /// <summary>
 /// A CLIP byte-level BPE vocabulary: token ids, merge ranks and the two special tokens. It is built either the way the

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace PrivateVlm.Embeddings;
+namespace PrivateVlm.Embeddings.Search;
 
 /// <summary>One result of a similarity search: the row in the matrix and its cosine similarity to the query.</summary>
 public readonly record struct RankedMatch(int Row, float Score);
