@@ -62,6 +62,9 @@ if [[ -f "${dest}" && "$(sha256_of "${dest}")" == "${lib_sha}" ]]; then
   say "ONNX Runtime ${ORT_VERSION} is already installed at ${dest} (checksum verified); nothing to do."
   exit 0
 fi
+if [[ -f "${dest}" ]]; then
+  say "${dest} exists but is not ONNX Runtime ${ORT_VERSION} for ${pkg_dir}; it will be replaced"
+fi
 
 mkdir -p "${cache_dir}"
 tarball="${cache_dir}/${TARBALL_NAME}"
