@@ -10,8 +10,14 @@ namespace PrivateVlm.Interop.OnnxRuntime;
 /// </summary>
 internal sealed unsafe class OrtApi
 {
-    /// <summary>ORT_API_VERSION of onnxruntime 1.30; older runtimes return NULL from GetApi for it.</summary>
+    /// <summary>ORT_API_VERSION of onnxruntime 1.30, the version this binding is built and tested against.</summary>
     public const uint ApiVersion = 30;
+
+    /// <summary>
+    /// The newest member bound here is SessionOptionsAppendExecutionProvider (index 216, added around 1.12); 16 is a
+    /// conservative floor so a somewhat older Homebrew build still loads. Only 1.30 has been tested.
+    /// </summary>
+    public const uint MinimumApiVersion = 16;
 
     private OrtApi(nint* table, string version)
     {
@@ -112,11 +118,14 @@ internal sealed unsafe class OrtApi
         var getApi = (delegate* unmanaged<uint, nint*>)apiBase[0];
         var getVersionString = (delegate* unmanaged<byte*>)apiBase[1];
         var version = Marshal.PtrToStringUTF8((nint)getVersionString()) ?? "unknown";
-        var table = getApi(ApiVersion);
+        // ORT 1.N serves API versions 1..N; asking for more prints an error and returns NULL, so ask for what it has.
+        var parts = version.Split('.');
+        var requested = parts.Length >= 2 && parts[0] == "1" && uint.TryParse(parts[1], out var minor) ? Math.Min(minor, ApiVersion) : ApiVersion;
+        var table = requested >= MinimumApiVersion ? getApi(requested) : null;
         if (table == null)
         {
             throw new OnnxRuntimeException(
-                $"ONNX Runtime {version} at {libraryPath} does not provide API version {ApiVersion}; PrivateVlm needs ONNX Runtime 1.30 or newer.");
+                $"ONNX Runtime {version} at {libraryPath} is too old (API version {requested}); PrivateVlm needs ONNX Runtime 1.{MinimumApiVersion} or newer and is tested with 1.{ApiVersion}.");
         }
 
         return new OrtApi(table, version);
