@@ -93,6 +93,16 @@ public sealed class ClipEncoderTests(TinyClipFixture fixture) : IClassFixture<Ti
     }
 
     [Fact]
+    public void Tokenizer_uses_the_folder_context_length_and_pad_token()
+    {
+        var tokenizer = model.Texts.Tokenizer;
+
+        Assert.Equal(model.Folder.ContextLength, tokenizer.ContextLength);
+        Assert.Equal(tokenizer.Vocabulary.IdOf(model.Folder.PadToken), tokenizer.PadId);
+        Assert.Equal(tokenizer.PadId, tokenizer.Tokenize("a dog")[^1]);
+    }
+
+    [Fact]
     public void Label_prompts_rank_against_an_image_embedding()
     {
         var labels = ZeroShotLabels.Everyday().Labels.Take(40).ToList();
