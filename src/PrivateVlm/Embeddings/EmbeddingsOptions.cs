@@ -1,0 +1,33 @@
+using PrivateVlm.Configuration;
+using PrivateVlm.Interop.OnnxRuntime;
+
+namespace PrivateVlm.Embeddings;
+
+/// <summary>The "Embeddings" configuration section (PRIVATEVLM__Embeddings__IntraOpThreads=4 overrides it).</summary>
+public sealed record EmbeddingsOptions
+{
+    public const string Section = "Embeddings";
+
+    /// <summary>libonnxruntime file or folder; null searches the usual places (see OnnxRuntimeLibrary).</summary>
+    public string? OnnxRuntimePath { get; set; }
+
+    /// <summary>Folder of one CLIP model in the Immich layout; null means ModelsDirectory/ModelName.</summary>
+    public string? ModelPath { get; set; }
+
+    public string ModelName { get; set; } = "ViT-B-32__openai";
+
+    /// <summary>Threads ONNX Runtime may use inside one encode; 2 leaves room for decoding and the VLM tiers on small machines.</summary>
+    public int IntraOpThreads { get; set; } = 2;
+
+    public bool UseCoreML { get; set; } = OperatingSystem.IsMacOS();
+
+    public string ModelFolder(AppPaths paths) => ModelPath ?? Path.Combine(paths.ModelsDirectory, ModelName);
+
+    public OnnxSessionOptions SessionOptions(AppPaths paths) => new()
+    {
+        IntraOpThreads = IntraOpThreads,
+        InterOpThreads = 1,
+        PreferCoreML = UseCoreML,
+        CoreMLCacheDirectory = UseCoreML ? Path.Combine(paths.CacheDirectory, "coreml") : null,
+    };
+}

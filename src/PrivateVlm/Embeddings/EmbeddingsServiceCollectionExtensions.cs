@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrivateVlm.Configuration;
+using PrivateVlm.Interop.OnnxRuntime;
+
+namespace PrivateVlm.Embeddings;
+
+public static class EmbeddingsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the Embeddings options, the ONNX Runtime environment and the CLIP model. Both are opened on first
+    /// resolve (not at startup) so `doctor` and `status` work on machines without the runtime or the model.
+    /// </summary>
+    public static IServiceCollection AddEmbeddings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EmbeddingsOptions>()
+            .Bind(configuration.GetSection(EmbeddingsOptions.Section))
+            .Validate(o => o.IntraOpThreads >= 1, "Embeddings:IntraOpThreads must be at least 1.");
+        services.AddSingleton(sp => OnnxRuntimeEnvironment.Load(sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value.OnnxRuntimePath));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value;
+            var paths = sp.GetService<AppPaths>() ?? AppPaths.ForCurrentUser();
+            return ClipModel.Open(
+                sp.GetRequiredService<OnnxRuntimeEnvironment>(), options.ModelFolder(paths), options.SessionOptions(paths),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<ClipModel>());
+        });
+        services.AddSingleton(_ => ZeroShotLabels.Everyday());
+        return services;
+    }
+}

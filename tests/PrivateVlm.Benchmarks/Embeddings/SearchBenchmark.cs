@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Search;
+
+namespace PrivateVlm.Benchmarks.Embeddings;
+
+/// <summary>
+/// Exact cosine top-k of one text embedding over a library of stored image embeddings held in one contiguous matrix
+/// (CosineRanking with TensorPrimitives.Dot). Args: [--photos N] [--dims D] [--k K] [--queries Q]
+/// </summary>
+public sealed class SearchBenchmark : IFigureBenchmark
+{
+    public string Name => "search";
+
+    public string Description => "cosine top-k over 100,000 random 512-d unit embeddings: p50/p95 per query";
+
+    public Task<int> RunAsync(string[] args)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        var photos = int.Parse(L1EncoderBenchmark.Option(args, "--photos") ?? "100000", culture);
+        var dims = int.Parse(L1EncoderBenchmark.Option(args, "--dims") ?? "512", culture);
+        var k = int.Parse(L1EncoderBenchmark.Option(args, "--k") ?? "50", culture);
+        var queries = int.Parse(L1EncoderBenchmark.Option(args, "--queries") ?? "200", culture);
+
+        var random = new Random(42);
+        var matrix = new float[(long)photos * dims];
+        for (var r = 0; r < photos; r++)
+        {
+            var row = matrix.AsSpan(r * dims, dims);
+            for (var i = 0; i < dims; i++)
+            {
+                row[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+
+            EmbeddingVector.Normalize(row);
+        }
+
+        var queryVectors = Enumerable.Range(0, queries).Select(_ =>
+        {
+            var q = Enumerable.Range(0, dims).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            EmbeddingVector.Normalize(q);
+            return q;
+        }).ToList();
+
+        Console.WriteLine($"{photos:N0} stored embeddings x {dims} dims ({matrix.Length * 4L / 1e6:F0} MB), top-{k}, {queries} queries, 1 thread");
+        for (var i = 0; i < 5; i++)
+        {
+            CosineRanking.TopK(matrix, dims, queryVectors[i], k);
+        }
+
+        var samples = new List<double>(queries);
+        foreach (var query in queryVectors)
+        {
+            var t = Stopwatch.GetTimestamp();
+            CosineRanking.TopK(matrix, dims, query, k);
+            samples.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        var p50 = Percentiles.Of(samples, 50);
+        Console.WriteLine($"top-k query: {Percentiles.Describe(samples)}  => {matrix.Length * 4L / (p50 / 1000) / 1e9:F1} GB/s scanned at p50");
+        return Task.FromResult(0);
+    }
+}
