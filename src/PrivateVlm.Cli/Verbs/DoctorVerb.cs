@@ -7,7 +7,11 @@ using PrivateVlm.Storage;
 namespace PrivateVlm.Cli.Verbs;
 
 /// <summary>One line of `privatevlm doctor`: what was checked, what was found, and how to fix it when it is wrong.</summary>
-internal sealed record DoctorFinding(string Check, bool Ok, string Detail, string? Fix = null);
+internal sealed record DoctorFinding(string Check, bool Ok, string Detail, string? Fix = null)
+{
+    /// <summary>Something the daemon works without (a tier that is simply not set up yet): shown, never a failure.</summary>
+    public bool Optional { get; init; }
+}
 
 /// <summary>
 /// `privatevlm doctor`: checks configuration, database, the watched folder's permissions and the native libraries
@@ -26,8 +30,8 @@ internal static class DoctorVerb
             var findings = Examine(CliConfiguration.Build(flags)).ToList();
             foreach (var f in findings)
             {
-                Console.WriteLine($"{(f.Ok ? "ok  " : "FAIL")} {f.Check}: {f.Detail}");
-                if (!f.Ok && f.Fix is not null)
+                Console.WriteLine($"{(f.Optional ? "note" : f.Ok ? "ok  " : "FAIL")} {f.Check}: {f.Detail}");
+                if ((!f.Ok || f.Optional) && f.Fix is not null)
                 {
                     Console.WriteLine($"     fix: {f.Fix}");
                 }

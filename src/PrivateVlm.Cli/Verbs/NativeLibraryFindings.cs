@@ -1,13 +1,64 @@
 using Microsoft.Extensions.Configuration;
+using PrivateVlm.Configuration;
+using PrivateVlm.Embeddings;
+using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Vlm.Configuration;
+using PrivateVlm.Vlm.Egress;
 
 namespace PrivateVlm.Cli.Verbs;
 
-/// <summary>Doctor findings for the native libraries the L1 and VLM tiers load (libvips, ONNX Runtime).</summary>
+/// <summary>Doctor findings for what the L1 and VLM tiers need: native libraries, the CLIP model, model servers.</summary>
 internal static class NativeLibraryFindings
 {
     public static IEnumerable<DoctorFinding> All(IConfiguration configuration)
     {
-        _ = configuration;
-        yield break;
+        var embeddings = configuration.GetSection(EmbeddingsOptions.Section).Get<EmbeddingsOptions>() ?? new EmbeddingsOptions();
+        var runtime = OnnxRuntimeEnvironment.Diagnose(embeddings.OnnxRuntimePath);
+        yield return runtime.Available
+            ? new DoctorFinding("onnx runtime", true, $"{runtime.Version} at {runtime.LibraryPath}; providers: {string.Join(", ", runtime.Providers)}")
+            : new DoctorFinding("onnx runtime", false, $"{runtime.Error} (searched: {string.Join(", ", runtime.Searched)})", runtime.Fix);
+
+        var folder = embeddings.ModelFolder(AppPaths.ForCurrentUser());
+        DoctorFinding model;
+        try
+        {
+            var clip = ClipModelFolder.Read(folder);
+            model = new DoctorFinding("clip model (L1)", true, $"{clip.Name}: {clip.EmbedDimensions}-d embeddings, {clip.ImageSize} px images, at {folder}");
+        }
+        catch (Exception e) when (e is ClipModelException or IOException or UnauthorizedAccessException)
+        {
+            // Optional: without a model L1 reports "not configured" and L0 keeps working.
+            model = new DoctorFinding("clip model (L1)", true, $"not configured: {e.Message}", "see models/README.md for what to download and where it goes") { Optional = true };
+        }
+
+        yield return model;
+
+        var tiers = configuration.GetSection(TiersOptions.Section).Get<TiersOptions>() ?? new TiersOptions();
+        var guard = new PhotoEgressGuard((configuration.GetSection(VlmOptions.Section).Get<VlmOptions>() ?? new VlmOptions()).AllowedRemoteHosts);
+        foreach (var (name, tier) in new[] { ("quick tier (L1.5)", tiers.Quick), ("deep tier (L2)", tiers.Deep) })
+        {
+            yield return Destination(name, tier, guard);
+        }
+    }
+
+    /// <summary>Where a tier sends photos, and whether the egress guard lets it.</summary>
+    private static DoctorFinding Destination(string name, TierOptions tier, PhotoEgressGuard guard)
+    {
+        IReadOnlyList<Uri> endpoints;
+        try
+        {
+            endpoints = tier.EndpointUris();
+        }
+        catch (InvalidOperationException e)
+        {
+            return new DoctorFinding(name, false, e.Message, "fix the endpoint URL in Tiers configuration");
+        }
+
+        var refused = endpoints.Where(e => !guard.IsAllowed(e)).ToList();
+        var where = string.Join(", ", endpoints.Select(e => $"{e} ({(PhotoEgressGuard.IsLoopback(e) ? "this machine" : "ANOTHER HOST: photos leave this machine")})"));
+        return refused.Count == 0
+            ? new DoctorFinding(name, true, $"sends photos to {where}")
+            : new DoctorFinding(name, false, $"refuses {string.Join(", ", refused)}: not loopback and not allow-listed",
+                "add the host to Vlm:AllowedRemoteHosts if photos may really go there, or use a 127.0.0.1 endpoint");
     }
 }
