@@ -52,8 +52,8 @@ public sealed class JobQueue
                     PhotoId = photoId,
                     Stage = stage.Name,
                     Now,
-                    Prerequisites = System.Text.Json.JsonSerializer.Serialize(stage.Prerequisites),
-                    PrerequisiteCount = stage.Prerequisites.Count,
+                    Prerequisites = System.Text.Json.JsonSerializer.Serialize(_stages.EffectivePrerequisites(stage)),
+                    PrerequisiteCount = _stages.EffectivePrerequisites(stage).Count,
                 },
                 transaction);
             if (inserted > 0)
@@ -108,8 +108,8 @@ public sealed class JobQueue
                     {
                         Stage = stage.Name,
                         Now,
-                        Prerequisites = System.Text.Json.JsonSerializer.Serialize(stage.Prerequisites),
-                        PrerequisiteCount = stage.Prerequisites.Count,
+                        Prerequisites = System.Text.Json.JsonSerializer.Serialize(_stages.EffectivePrerequisites(stage)),
+                        PrerequisiteCount = _stages.EffectivePrerequisites(stage).Count,
                     },
                     transaction);
             }

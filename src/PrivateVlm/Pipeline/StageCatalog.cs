@@ -1,8 +1,9 @@
 namespace PrivateVlm.Pipeline;
 
 /// <summary>
-/// The stages registered in this process. Only configured stages get jobs; a stage whose prerequisite is not
-/// registered or not configured never becomes ready (the tiers before it keep working).
+/// The stages registered in this process. Only configured stages get jobs. A prerequisite that is registered but
+/// not configured (no CLIP model installed) is skipped rather than blocking: the quick VLM pass still runs after L0
+/// when L1 is not set up, and waits for L1 once it is.
 /// </summary>
 public sealed class StageCatalog
 {
@@ -26,11 +27,14 @@ public sealed class StageCatalog
 
     public IReadOnlyList<IPhotoStage> All { get; }
 
-    /// <summary>Stages that get jobs: configured, and every prerequisite (transitively) configured too.</summary>
+    /// <summary>Stages that get jobs: the configured ones.</summary>
     public IReadOnlyList<IPhotoStage> Runnable => All.Where(IsRunnable).ToList();
 
     public IPhotoStage this[string name] => _byName[name];
 
-    public bool IsRunnable(IPhotoStage stage) =>
-        stage.IsConfigured && stage.Prerequisites.All(p => IsRunnable(_byName[p]));
+    public bool IsRunnable(IPhotoStage stage) => stage.IsConfigured;
+
+    /// <summary>The prerequisites that actually gate a stage here: declared ones that are runnable.</summary>
+    public IReadOnlyList<string> EffectivePrerequisites(IPhotoStage stage) =>
+        stage.Prerequisites.Where(p => IsRunnable(_byName[p])).ToList();
 }

@@ -42,6 +42,21 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task APrerequisiteThatIsNotConfiguredDoesNotBlockTheStagesAfterIt()
+    {
+        var metadata = new TestStage("metadata");
+        var embedding = new TestStage("embedding", ["metadata"]) { Configured = false };
+        var quick = new TestStage("quick", ["metadata", "embedding"]);
+        var queue = Queue(metadata, embedding, quick);
+        var photo = await AddPhotoAsync(queue, "a");
+
+        var claimed = await queue.ClaimAsync(metadata, "w", CancellationToken.None);
+        await queue.CompleteAsync(claimed!, (_, _) => { }, CancellationToken.None);
+
+        Assert.Equal(["metadata:done", "quick:queued"], Jobs(photo).Select(j => $"{j.Stage}:{j.State}"));
+    }
+
+    [Fact]
     public async Task AttemptsAreCountedAtClaimAndTransientFailuresBackOffThenFail()
     {
         var stage = new TestStage("flaky") { Policy = StagePolicy.Default with { MaxAttempts = 2 } };
