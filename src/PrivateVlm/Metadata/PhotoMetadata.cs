@@ -33,6 +33,11 @@ public sealed record PhotoMetadata
     public double? Longitude { get; init; }
     public double? AltitudeMeters { get; init; }
 
+    /// <summary>Problems the reader stepped over while still returning this record (a bad maker note, an unreadable
+    /// XMP packet, a HEIF the library could not parse and that was read directly): the fields above are the ones that
+    /// could be read and checked.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Capture instant in UTC when the offset is known.</summary>
     public DateTimeOffset? TakenAt =>
         TakenAtLocal is { } local && TakenAtOffset is { } offset
