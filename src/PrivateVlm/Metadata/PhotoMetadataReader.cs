@@ -14,8 +14,8 @@ namespace PrivateVlm.Metadata;
 /// <summary>
 /// L0: turns one photo file into a <see cref="PhotoMetadata"/> from its own bytes (MetadataExtractor), without decoding
 /// pixels. The file is the problem (empty, not an image, unsupported, truncated or corrupt) means
-/// <see cref="PhotoRejectedException"/>; failing to open the file at all (gone, no permission) stays an
-/// <see cref="IOException"/> because a retry may succeed.
+/// <see cref="PhotoRejectedException"/>; failing to open or read the file at all (gone, no permission, disk error)
+/// stays an <see cref="IOException"/> because a retry may succeed.
 /// </summary>
 public sealed class PhotoMetadataReader
 {
@@ -34,14 +34,19 @@ public sealed class PhotoMetadataReader
 
     public PhotoMetadata Read(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024);
+        using var stream = new PhotoFileStream(
+            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024));
         if (stream.Length == 0)
         {
             throw new PhotoRejectedException("empty file (0 bytes)");
         }
 
         var format = Detect(stream);
-        var (directories, warnings) = ReadDirectories(stream, format);
+        var (directories, warnings) = MetadataParseThread.Run(() =>
+        {
+            GuardAgainstDeepDirectoryChains(stream, format);
+            return ReadDirectories(stream, format);
+        });
 
         var image = StoredImage.From(format, directories);
         if (image.Width is null || image.Height is null)
@@ -100,6 +105,18 @@ public sealed class PhotoMetadataReader
             _ => throw new PhotoRejectedException(
                 $"unsupported format: {detected} (L0 reads JPEG, HEIF/HEIC, PNG, TIFF and WebP)"),
         };
+    }
+
+    private static void GuardAgainstDeepDirectoryChains(Stream stream, PhotoFormat format)
+    {
+        try
+        {
+            TiffDirectoryCensus.Check(stream, format);
+        }
+        catch (Exception ex) when (ex is not PhotoRejectedException && IsAboutTheBytes(ex))
+        {
+            throw new PhotoRejectedException($"truncated or corrupt {format.Name()}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
@@ -183,17 +200,12 @@ public sealed class PhotoMetadataReader
     }
 
     /// <summary>
-    /// Whatever the parser throws while reading a hostile file (its own exceptions, reads past the end, bad casts,
-    /// overflow, allocation failures from absurd lengths) is a fact about the file. A plain I/O error on the stream is
-    /// not (a disk or network share failing), and neither is cancellation, so those propagate for a retry.
+    /// Whatever the parser throws while reading a hostile file (its own exceptions, including plain IOExceptions for
+    /// data that ends early, reads past the end, bad casts, overflow, allocation failures from absurd lengths) is a fact
+    /// about the file. The disk failing (<see cref="PhotoFileReadException"/>) is not, and neither is cancellation:
+    /// those propagate so the job is retried.
     /// </summary>
-    private static bool IsAboutTheBytes(Exception ex) => ex switch
-    {
-        OperationCanceledException => false,
-        EndOfStreamException or BufferBoundsException => true,
-        IOException => false,
-        _ => true,
-    };
+    private static bool IsAboutTheBytes(Exception ex) => ex is not (OperationCanceledException or PhotoFileReadException);
 
     private static string Causes(IReadOnlyList<string> warnings) =>
         warnings.Count == 0 ? "" : " (" + string.Join("; ", warnings.Take(3)) + ")";
