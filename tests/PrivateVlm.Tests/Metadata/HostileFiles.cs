@@ -110,4 +110,73 @@ internal static class HostileFiles
 
         return Tiff(ifds);
     }
+
+    /// <summary>An extended WebP (VP8X canvas, a VP8L header, optional EXIF chunk) of <paramref name="width"/> x
+    /// <paramref name="height"/>. Enough for a metadata reader; the bitstream after the header is not real.</summary>
+    public static byte[] WebP(int width, int height, byte[]? exif)
+    {
+        using var body = new MemoryStream();
+        body.Write("WEBP"u8);
+        Span<byte> canvas = stackalloc byte[10];
+        canvas[0] = exif is null ? (byte)0 : (byte)0x08;
+        canvas[4] = (byte)(width - 1);
+        canvas[5] = (byte)((width - 1) >> 8);
+        canvas[6] = (byte)((width - 1) >> 16);
+        canvas[7] = (byte)(height - 1);
+        canvas[8] = (byte)((height - 1) >> 8);
+        canvas[9] = (byte)((height - 1) >> 16);
+        RiffChunk(body, "VP8X", canvas);
+
+        var lossless = new byte[13];
+        lossless[0] = 0x2F;
+        BinaryPrimitives.WriteUInt32LittleEndian(lossless.AsSpan(1), (uint)((width - 1) | ((height - 1) << 14)));
+        RiffChunk(body, "VP8L", lossless);
+        if (exif is not null)
+        {
+            RiffChunk(body, "EXIF", exif);
+        }
+
+        var riff = new byte[8 + body.Length];
+        "RIFF"u8.CopyTo(riff);
+        BinaryPrimitives.WriteUInt32LittleEndian(riff.AsSpan(4), (uint)body.Length);
+        body.ToArray().CopyTo(riff, 8);
+        return riff;
+    }
+
+    /// <summary>A 3 x 2 RGB PNG with an optional 'eXIf' chunk before its pixels.</summary>
+    public static byte[] Png(byte[]? exif)
+    {
+        var png = Convert.FromBase64String(
+            "iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAIAAAASFvFNAAAAEElEQVR4nGP4z8AAQQxwFgBB0gX7h/C5SAAAAABJRU5ErkJggg==");
+        if (exif is null)
+        {
+            return png;
+        }
+
+        // Signature (8) + IHDR chunk (25): the eXIf chunk goes right after IHDR. Its CRC is left zero: readers of
+        // metadata do not check it, and a hostile file would not bother either.
+        using var withExif = new MemoryStream();
+        withExif.Write(png.AsSpan(0, 33));
+        Span<byte> header = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)exif.Length);
+        "eXIf"u8.CopyTo(header[4..]);
+        withExif.Write(header);
+        withExif.Write(exif);
+        withExif.Write(stackalloc byte[4]);
+        withExif.Write(png.AsSpan(33));
+        return withExif.ToArray();
+    }
+
+    private static void RiffChunk(Stream riff, string fourCc, ReadOnlySpan<byte> data)
+    {
+        Span<byte> header = stackalloc byte[8];
+        System.Text.Encoding.ASCII.GetBytes(fourCc, header);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)data.Length);
+        riff.Write(header);
+        riff.Write(data);
+        if (data.Length % 2 == 1)
+        {
+            riff.WriteByte(0);
+        }
+    }
 }

@@ -170,6 +170,32 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal(("JPEG", 32, 24), (metadata.Format, metadata.Width, metadata.Height));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WebP_is_read_with_its_canvas_size_and_exif(bool jpegStylePreamble)
+    {
+        // The corpus has no WebP, so this one is built by hand: VP8X canvas 40x30, EXIF saying Make "Nik" and
+        // Orientation 6, with and without the "Exif\0\0" preamble that some writers keep.
+        var tiff = Tiff(([new Entry(TagMake, 2, 4, 0x4E696B00), new Entry(0x0112, 3, 1, 6)], 0));
+        var exif = jpegStylePreamble ? [.. "Exif\0\0"u8, .. tiff] : tiff;
+
+        var metadata = await AssertReadAsync(Write("built.webp", WebP(40, 30, exif)));
+        Assert.Equal(("WebP", 40, 30, "Nik", 6), (metadata.Format, metadata.Width, metadata.Height, metadata.Make, metadata.Orientation));
+    }
+
+    [Fact]
+    public async Task WebP_and_png_with_deeply_nested_exif_are_rejected()
+    {
+        var deep = NestedTiff(100_000, TagSubIfds, withSize: false);
+
+        var webp = await AssertRejectedAsync(Write("deep.webp", WebP(40, 30, deep)));
+        Assert.Contains("more than 1000 directories", webp.Message);
+
+        var png = await AssertRejectedAsync(Write("deep.png", Png(deep)));
+        Assert.Contains("more than 1000 directories", png.Message);
+    }
+
     [Fact]
     public async Task Heif_with_a_box_claiming_more_bytes_than_the_file_is_rejected()
     {
