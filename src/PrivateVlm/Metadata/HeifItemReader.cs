@@ -3,8 +3,9 @@ using System.Text;
 
 namespace PrivateVlm.Metadata;
 
-/// <summary>What L0 needs from a HEIF file's item boxes: the primary image's 'ispe' size and the raw EXIF TIFF block.</summary>
-internal sealed record HeifItems(int? Width, int? Height, byte[]? ExifTiff);
+/// <summary>What L0 needs from a HEIF file's item boxes: the primary image's 'ispe' size and the raw EXIF TIFF block,
+/// plus the 'mime' items (XMP) so they can be checked before MetadataExtractor parses them.</summary>
+internal sealed record HeifItems(int? Width, int? Height, byte[]? ExifTiff, IReadOnlyList<byte[]> MimeItems);
 
 /// <summary>
 /// A deliberately small ISO-BMFF walk (ISO/IEC 23008-12 'meta' box: pitm, iinf, iloc, iprp/ipco/ipma, idat), used only
@@ -25,6 +26,7 @@ internal static class HeifItemReader
 
         uint? primaryId = null;
         var exifItemIds = new List<uint>();
+        var mimeItemIds = new List<uint>();
         var locations = new Dictionary<uint, ItemLocation>();
         var properties = new List<(string Type, ReadOnlyMemory<byte> Payload)>();
         var associations = new Dictionary<uint, List<int>>();
@@ -39,7 +41,7 @@ internal static class HeifItemReader
                     primaryId = ReadPrimaryItem(payload.Span);
                     break;
                 case "iinf":
-                    exifItemIds.AddRange(ReadExifItemIds(payload));
+                    ReadItemTypes(payload, exifItemIds, mimeItemIds);
                     break;
                 case "iloc":
                     ReadLocations(payload.Span, locations);
@@ -55,7 +57,12 @@ internal static class HeifItemReader
 
         var (width, height) = PrimarySize(primaryId, properties, associations);
         var exif = exifItemIds.Select(id => locations.GetValueOrDefault(id)).FirstOrDefault(location => location is not null);
-        return new HeifItems(width, height, exif is null ? null : ExifTiff(ReadItem(stream, exif, itemData)));
+        var mimeItems = mimeItemIds
+            .Select(id => locations.GetValueOrDefault(id))
+            .OfType<ItemLocation>()
+            .Select(location => ReadItem(stream, location, itemData))
+            .ToList();
+        return new HeifItems(width, height, exif is null ? null : ExifTiff(ReadItem(stream, exif, itemData)), mimeItems);
     }
 
     private static ReadOnlyMemory<byte> ReadMetaPayload(Stream stream)
@@ -149,13 +156,12 @@ internal static class HeifItemReader
         return version == 0 ? cursor.U16() : cursor.U32();
     }
 
-    private static List<uint> ReadExifItemIds(ReadOnlyMemory<byte> payload)
+    private static void ReadItemTypes(ReadOnlyMemory<byte> payload, List<uint> exifIds, List<uint> mimeIds)
     {
         var cursor = new Cursor(payload.Span);
         var version = cursor.FullBoxVersion();
         _ = version == 0 ? cursor.U16() : cursor.U32();
 
-        var ids = new List<uint>();
         foreach (var (type, entry) in Boxes(payload[cursor.Offset..]))
         {
             if (type != "infe")
@@ -172,13 +178,16 @@ internal static class HeifItemReader
 
             var id = infeVersion == 2 ? infe.U16() : infe.U32();
             infe.Skip(2); // item_protection_index
-            if (infe.FourCc() == "Exif")
+            var itemType = infe.FourCc();
+            if (itemType == "Exif")
             {
-                ids.Add(id);
+                exifIds.Add(id);
+            }
+            else if (itemType == "mime")
+            {
+                mimeIds.Add(id);
             }
         }
-
-        return ids;
     }
 
     private sealed record ItemLocation(int ConstructionMethod, ulong BaseOffset, List<(ulong Offset, ulong Length)> Extents);

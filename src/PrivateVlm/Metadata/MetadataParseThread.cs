@@ -3,10 +3,11 @@ using System.Runtime.ExceptionServices;
 namespace PrivateVlm.Metadata;
 
 /// <summary>
-/// Runs a MetadataExtractor parse on its own thread with a large stack. The library recurses once per TIFF directory,
-/// and a JPEG APP1 segment alone can chain ~11,000 of them: that overflows the 1.5 MB stack of a thread-pool thread
-/// (measured: about 3,600 nested SubIFDs are enough) and a stack overflow ends the whole daemon. 256 MB is reserved
-/// address space, committed only as far as a parse actually goes.
+/// Runs a MetadataExtractor parse on its own thread with a large stack. The library recurses once per TIFF directory;
+/// about 3,600 nested SubIFDs (one 64 KB JPEG segment) overflow the 1.5 MB stack of a thread-pool thread, and a stack
+/// overflow ends the whole daemon. <see cref="MetadataParserGuard"/> rejects such files first, but it counts only the
+/// directories it knows to look for (not, say, maker-note sub-directories); this stack is the margin behind it.
+/// 256 MB is reserved address space, committed only as far as a parse actually goes.
 /// </summary>
 internal static class MetadataParseThread
 {

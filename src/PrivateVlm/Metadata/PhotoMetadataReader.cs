@@ -44,7 +44,7 @@ public sealed class PhotoMetadataReader
         var format = Detect(stream);
         var (directories, warnings) = MetadataParseThread.Run(() =>
         {
-            GuardAgainstDeepDirectoryChains(stream, format);
+            GuardAgainstParserTraps(stream, format);
             return ReadDirectories(stream, format);
         });
 
@@ -107,11 +107,11 @@ public sealed class PhotoMetadataReader
         };
     }
 
-    private static void GuardAgainstDeepDirectoryChains(Stream stream, PhotoFormat format)
+    private static void GuardAgainstParserTraps(Stream stream, PhotoFormat format)
     {
         try
         {
-            TiffDirectoryCensus.Check(stream, format);
+            MetadataParserGuard.Check(stream, format);
         }
         catch (Exception ex) when (ex is not PhotoRejectedException && IsAboutTheBytes(ex))
         {
@@ -135,7 +135,9 @@ public sealed class PhotoMetadataReader
         {
             directories = format switch
             {
-                PhotoFormat.Jpeg => JpegMetadataReader.ReadMetadata(stream),
+                // Only the frame header and EXIF: L0 uses nothing from XMP, IPTC, Photoshop or ICC segments, and not
+                // parsing them keeps their parsers' worst cases (see XmpNesting) out of the most common format.
+                PhotoFormat.Jpeg => JpegMetadataReader.ReadMetadata(stream, [new JpegReader(), new ExifReader()]),
                 PhotoFormat.Png => PngMetadataReader.ReadMetadata(stream),
                 PhotoFormat.Tiff => TiffMetadataReader.ReadMetadata(stream),
                 PhotoFormat.WebP => WebPMetadataReader.ReadMetadata(stream),

@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Text;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Tests.Support;
@@ -147,15 +149,46 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
-    public async Task Jpeg_whose_exif_nests_as_deep_as_one_segment_allows_is_still_read()
+    public async Task Jpeg_whose_exif_nests_as_deep_as_one_segment_allows_is_rejected()
     {
-        // 3,600 SubIFDs of 18 bytes fill a 64 KB APP1. MetadataExtractor recurses once per level: on a 1.5 MB
-        // thread-pool stack this depth overflows and kills the process, which is why parsing runs on its own thread.
+        // 3,600 SubIFDs of 18 bytes fill one 64 KB APP1. MetadataExtractor recurses once per level: on a 1.5 MB
+        // thread-pool stack this depth overflows and kills the process.
         var tiff = NestedTiff(3_600, TagSubIfds, withSize: false);
         Assert.True(tiff.Length <= 65533 - 6, "fits one APP1 segment");
 
-        var metadata = await AssertReadAsync(Write("deep-app1.jpg", Jpeg(32, 24, ExifSegment(tiff))));
+        var rejection = await AssertRejectedAsync(Write("deep-app1.jpg", Jpeg(32, 24, ExifSegment(tiff))));
+        Assert.Contains("more than 1000 directories", rejection.Message);
+    }
+
+    [Fact]
+    public async Task Jpeg_with_as_many_nested_directories_as_allowed_is_read()
+    {
+        var metadata = await AssertReadAsync(Write("nested-1000.jpg", Jpeg(32, 24, ExifSegment(NestedTiff(1_000, TagSubIfds, withSize: false)))));
         Assert.Equal((32, 24), (metadata.Width, metadata.Height));
+    }
+
+    [Fact]
+    public async Task Xmp_nested_deep_enough_to_stall_the_parser_is_rejected_where_it_would_be_parsed()
+    {
+        // 40 nested structures: MetadataExtractor's XMP parser does not finish this in minutes (exponential in depth).
+        var deep = Encoding.UTF8.GetBytes(
+            "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>" +
+            "<rdf:Description xmlns:a='http://a/'>" + string.Concat(Enumerable.Repeat("<a:b><rdf:Description>", 40)) +
+            string.Concat(Enumerable.Repeat("</rdf:Description></a:b>", 40)) + "</rdf:Description></rdf:RDF></x:xmpmeta>");
+
+        var inTiff = Tiff(([new Entry(TagImageWidth, 3, 1, 40), new Entry(TagImageHeight, 3, 1, 30), new Entry(0x02BC, 7, (uint)deep.Length, 50)], 0));
+        var tiff = await AssertRejectedAsync(Write("deep-xmp.tif", [.. inTiff, .. deep]));
+        Assert.Contains("XMP nests", tiff.Message);
+
+        var png = await AssertRejectedAsync(Write("deep-xmp.png", PngWithXmp(deep, compressed: false)));
+        Assert.Contains("XMP nests", png.Message);
+
+        var compressedPng = await AssertRejectedAsync(Write("deep-xmp-z.png", PngWithXmp(deep, compressed: true)));
+        Assert.Contains("XMP nests", compressedPng.Message);
+
+        // In a JPEG the XMP segment is never handed to the parser, so the photo is simply read.
+        var jpeg = await AssertReadAsync(Write("deep-xmp.jpg", Jpeg(32, 24, Segment(0xE1, [.. "http://ns.adobe.com/xap/1.0/\0"u8, .. deep]))));
+        Assert.Equal((32, 24), (jpeg.Width, jpeg.Height));
     }
 
     [Fact]
@@ -214,6 +247,28 @@ public sealed class HostileInputTests : IDisposable
 
         var rejection = await AssertRejectedAsync(Write("noise.heic", heif));
         Assert.StartsWith("truncated or corrupt HEIF", rejection.Message);
+    }
+
+    /// <summary>The 3 x 2 test PNG with an iTXt XMP chunk after IHDR (CRC left zero; metadata readers do not check it).</summary>
+    private static byte[] PngWithXmp(byte[] xmp, bool compressed)
+    {
+        byte[] text = xmp;
+        if (compressed)
+        {
+            using var packed = new MemoryStream();
+            using (var zlib = new ZLibStream(packed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                zlib.Write(xmp);
+            }
+
+            text = packed.ToArray();
+        }
+
+        byte[] payload = [.. "XML:com.adobe.xmp\0"u8, compressed ? (byte)1 : (byte)0, 0, 0, 0, .. text];
+        var png = Png(exif: null);
+        var length = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(length, (uint)payload.Length);
+        return [.. png[..33], .. length, .. "iTXt"u8, .. payload, 0, 0, 0, 0, .. png[33..]];
     }
 
     private string Write(string name, byte[] bytes)
