@@ -150,13 +150,19 @@ public sealed class PhotoMetadataReader
             throw new PhotoRejectedException($"truncated or corrupt {format.Name()}: {ex.Message}", ex);
         }
 
-        foreach (var directory in directories)
+        // Only problems in the directories L0 takes fields from: every iPhone photo, for one, carries Apple maker-note
+        // entries MetadataExtractor cannot type, and reporting those on each photo would bury the warnings that matter.
+        foreach (var directory in directories.Where(FeedsTheRecord))
         {
             warnings.AddRange(directory.Errors.Select(error => $"{directory.Name}: {error}"));
         }
 
         return (directories, warnings);
     }
+
+    private static bool FeedsTheRecord(MetadataExtractor.Directory directory) => directory
+        is ExifIfd0Directory or ExifSubIfdDirectory or GpsDirectory or JpegDirectory or PngDirectory or WebPDirectory
+        or HeicImagePropertiesDirectory or ErrorDirectory;
 
     private static IReadOnlyList<MetadataExtractor.Directory> ReadHeif(Stream stream, List<string> warnings)
     {
