@@ -6,7 +6,8 @@ public sealed record PhotoMetadata
     /// <summary>"JPEG", "HEIF", "PNG", "TIFF", "WebP" (as detected from content, not the extension).</summary>
     public string? Format { get; init; }
 
-    /// <summary>Wall-clock capture time as the camera recorded it (no zone applied).</summary>
+    /// <summary>Wall-clock capture time as the camera recorded it (no zone applied), including the SubSecTime*
+    /// fraction of a second when the file has one.</summary>
     public DateTime? TakenAtLocal { get; init; }
 
     /// <summary>UTC offset of <see cref="TakenAtLocal"/> when the file says it (EXIF OffsetTimeOriginal and friends).</summary>
@@ -23,7 +24,10 @@ public sealed record PhotoMetadata
     public double? FNumber { get; init; }
     public double? ExposureSeconds { get; init; }
     public int? Iso { get; init; }
+    /// <summary>Pixel size as stored, before any rotation (JPEG SOF, PNG IHDR, TIFF IFD0, HEIF primary item 'ispe',
+    /// WebP canvas): what exiftool reports as ImageWidth/ImageHeight.</summary>
     public int? Width { get; init; }
+
     public int? Height { get; init; }
 
     /// <summary>EXIF orientation 1..8 as stored; pixels are not rotated at L0.</summary>
@@ -32,6 +36,11 @@ public sealed record PhotoMetadata
     public double? Latitude { get; init; }
     public double? Longitude { get; init; }
     public double? AltitudeMeters { get; init; }
+
+    /// <summary>Problems the reader stepped over while still returning this record (a bad maker note, an unreadable
+    /// XMP packet, a HEIF the library could not parse and that was read directly): the fields above are the ones that
+    /// could be read and checked.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>Capture instant in UTC when the offset is known.</summary>
     public DateTimeOffset? TakenAt =>
