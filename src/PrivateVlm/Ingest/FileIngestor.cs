@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Interop.Posix;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 
@@ -147,7 +148,9 @@ public sealed partial class FileIngestor : BackgroundService
         }
 
         Finding Rejected(string error) => new(path, seen.Value, null, error, existing?.Error);
-        var problem = CheckSymlink(path) ?? (seen.Value.Size == 0 ? "empty file (0 bytes)" : null);
+        var problem = CheckSymlink(path)
+            ?? (!OperatingSystem.IsWindows() && PosixAccess.IsRegularFile(path) == false ? "not a regular file (a pipe, socket or device); not read" : null)
+            ?? (seen.Value.Size == 0 ? "empty file (0 bytes)" : null);
         if (problem is not null)
         {
             return Rejected(problem);

@@ -146,6 +146,25 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
+    public async Task APipeInTheFolderIsRecordedAndNeverOpened()
+    {
+        var fifo = Path.Combine(_library.Inbox, "pipe.jpg");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        _library.Drop(SamplePhoto, "good.jpg");
+
+        await Eventually.AssertAsync(
+            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1
+                  && _library.CountOrZero("SELECT count(*) FROM files WHERE status = 'rejected'") == 1,
+            "the photo analysed and the pipe recorded");
+        Assert.Contains("not a regular file", _library.Scalar<string>("SELECT error FROM files WHERE path = @fifo", new { fifo }));
+    }
+
+    [CorpusFact]
     public async Task AUserHoldingTheWriteLockDelaysIngestButDoesNotFailIt()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Database:BusyTimeout"] = "00:00:00.200" });

@@ -53,6 +53,32 @@ internal static partial class PosixAccess
             : null;
     }
 
+    /// <summary>
+    /// False for pipes, sockets and devices (opening a FIFO to hash it would block forever); null when the file is
+    /// gone or the platform's struct stat is not one this knows. st_mode is a u32 at offset 24 on Linux x64, a u32 at
+    /// offset 16 on Linux arm64, and a u16 at offset 4 on macOS arm64.
+    /// </summary>
+    public static bool? IsRegularFile(string path)
+    {
+        int? offset = (OperatingSystem.IsLinux(), OperatingSystem.IsMacOS(), RuntimeInformation.ProcessArchitecture) switch
+        {
+            (true, _, Architecture.X64) => 24,
+            (true, _, Architecture.Arm64) => 16,
+            (_, true, Architecture.Arm64) => 4,
+            _ => null,
+        };
+        Span<byte> buffer = stackalloc byte[512];
+        if (offset is null || stat(path, ref MemoryMarshal.GetReference(buffer)) != 0)
+        {
+            return null;
+        }
+
+        var mode = OperatingSystem.IsMacOS() ? BitConverter.ToUInt16(buffer.Slice(offset.Value, 2)) : BitConverter.ToUInt32(buffer.Slice(offset.Value, 4));
+        const uint typeMask = 0xF000;
+        const uint regular = 0x8000;
+        return (mode & typeMask) == regular;
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int stat(string path, ref byte buffer);
 
