@@ -41,8 +41,13 @@ public sealed class L0ThroughputBenchmark : IFigureBenchmark
             await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done', 'failed')") >= count, TimeSpan.FromMinutes(10));
             wall.Stop();
             var failed = daemon.Scalar("SELECT count(*) FROM jobs WHERE state = 'failed'");
-            var span = daemon.Query<(string First, string Last)>("SELECT (SELECT min(first_seen_at) FROM photos), (SELECT max(finished_at) FROM jobs)").Single();
-            var busySeconds = (DateTimeOffset.Parse(span.Last, CultureInfo.InvariantCulture) - DateTimeOffset.Parse(span.First, CultureInfo.InvariantCulture)).TotalSeconds;
+            var span = daemon.Query<(string First, string LastSeen, string FirstDone, string Last)>(
+                "SELECT (SELECT min(first_seen_at) FROM photos), (SELECT max(first_seen_at) FROM photos), (SELECT min(finished_at) FROM jobs), (SELECT max(finished_at) FROM jobs)").Single();
+            double Seconds(string from, string to) =>
+                (DateTimeOffset.Parse(to, CultureInfo.InvariantCulture) - DateTimeOffset.Parse(from, CultureInfo.InvariantCulture)).TotalSeconds;
+            var busySeconds = Seconds(span.First, span.Last);
+            Console.WriteLine($"phases: identity (hash + record) {Seconds(span.First, span.LastSeen):F2} s for all photos; " +
+                              $"L0 rows from {Seconds(span.First, span.FirstDone):F2} s to {busySeconds:F2} s");
             var daemonRate = count / busySeconds;
 
             Console.WriteLine($"exiftool -json -n -r: {exiftool.Elapsed.TotalSeconds:F2} s = {exiftoolRate:F0} files/s");
