@@ -43,6 +43,8 @@ internal sealed unsafe class VipsLibrary
     public readonly delegate* unmanaged<void> vips_error_clear;
     public readonly delegate* unmanaged<byte*, byte*> vips_foreign_find_load;
     public readonly delegate* unmanaged<byte*, byte*, nint> vips_type_find;
+    public readonly delegate* unmanaged<nint, byte*> vips_nickname_find;
+    public readonly delegate* unmanaged<byte*, nint> g_type_from_name;
     public readonly delegate* unmanaged<GValue*, delegate* unmanaged<nint, nint, void>, nint, nuint, void> vips_value_set_blob_free;
     public readonly delegate* unmanaged<GValue*, nuint*, nint> vips_value_get_blob;
     public readonly delegate* unmanaged<GValue*, double*, int, void> vips_value_set_array_double;
@@ -97,6 +99,8 @@ internal sealed unsafe class VipsLibrary
         vips_error_clear = (delegate* unmanaged<void>)Vips("vips_error_clear");
         vips_foreign_find_load = (delegate* unmanaged<byte*, byte*>)Vips("vips_foreign_find_load");
         vips_type_find = (delegate* unmanaged<byte*, byte*, nint>)Vips("vips_type_find");
+        vips_nickname_find = (delegate* unmanaged<nint, byte*>)Vips("vips_nickname_find");
+        g_type_from_name = (delegate* unmanaged<byte*, nint>)GObject("g_type_from_name");
         vips_value_set_blob_free = (delegate* unmanaged<GValue*, delegate* unmanaged<nint, nint, void>, nint, nuint, void>)Vips("vips_value_set_blob_free");
         vips_value_get_blob = (delegate* unmanaged<GValue*, nuint*, nint>)Vips("vips_value_get_blob");
         vips_value_set_array_double = (delegate* unmanaged<GValue*, double*, int, void>)Vips("vips_value_set_array_double");
@@ -272,7 +276,7 @@ internal sealed unsafe class VipsLibrary
         }
     }
 
-    /// <summary>The loader libvips picks for a file by sniffing its content (not its extension), e.g. "jpegload";
+    /// <summary>The loader libvips picks for a file by sniffing its content (not its extension), by nickname, e.g. "jpegload";
     /// null when no loader recognises it.</summary>
     public string? FindLoader(string fileName)
     {
@@ -286,7 +290,10 @@ internal sealed unsafe class VipsLibrary
                 return null;
             }
 
-            return Marshal.PtrToStringUTF8((nint)name);
+            // The answer is a class name ("VipsForeignLoadJpegFile"); its nickname ("jpegload") is the stable name.
+            var type = g_type_from_name(name);
+            var nickname = type == 0 ? null : vips_nickname_find(type);
+            return Marshal.PtrToStringUTF8(nickname != null ? (nint)nickname : (nint)name);
         }
     }
 
