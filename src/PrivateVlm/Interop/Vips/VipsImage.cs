@@ -58,6 +58,7 @@ internal sealed unsafe class VipsImage : SafeHandle
     public byte[] ToBytes()
     {
         nuint size;
+        vips.vips_error_clear();
         var memory = vips.vips_image_write_to_memory(handle, &size);
         if (memory == 0)
         {

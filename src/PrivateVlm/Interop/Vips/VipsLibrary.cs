@@ -254,8 +254,9 @@ internal sealed unsafe class VipsLibrary
     public string Version => Marshal.PtrToStringUTF8((nint)vips_version_string()) ?? "unknown";
 
     /// <summary>
-    /// Takes (copies and clears) libvips' error text. The buffer is process-wide, so under concurrent failures it
-    /// can also hold another photo's message; vips_error_buffer_copy at least reads and clears it atomically.
+    /// Takes (copies and clears) libvips' error text. The buffer is process-wide and calls clear it before they
+    /// start, so when two photos fail at the same instant one message can hold both texts or lose its own; the
+    /// caller always names the operation and the file, so the error still says which photo failed where.
     /// </summary>
     public string TakeError()
     {

@@ -125,6 +125,8 @@ internal sealed unsafe class VipsOperationCall : IDisposable
             throw new InvalidOperationException($"{nickname} was already built");
         }
 
+        // Successful loads can leave text behind (heifload's "bad seek"): start clean so a failure reports itself.
+        vips.vips_error_clear();
         var result = vips.vips_cache_operation_build(operation);
         if (result == 0)
         {
