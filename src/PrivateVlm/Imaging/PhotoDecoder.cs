@@ -71,6 +71,7 @@ internal sealed class PhotoDecoder
         }
 
         int storedWidth, storedHeight, orientation;
+        bool profile;
         try
         {
             // Loaders read the header when built and decode pixels only when something asks for them.
@@ -79,6 +80,7 @@ internal sealed class PhotoDecoder
             storedWidth = image.Width;
             storedHeight = image.Height;
             orientation = image.GetInt("orientation") is { } o and >= 1 and <= 8 ? o : 1;
+            profile = image.HasField("icc-profile-data");
         }
         catch (VipsOperationException e)
         {
@@ -99,7 +101,8 @@ internal sealed class PhotoDecoder
             turned ? storedHeight : storedWidth,
             turned ? storedWidth : storedHeight,
             orientation,
-            file.Length);
+            file.Length,
+            profile);
     }
 
     /// <summary>Upright sRGB pixels, shortest side scaled to <paramref name="size"/> and centre-cropped to a square;
@@ -109,7 +112,7 @@ internal sealed class PhotoDecoder
         var header = ReadHeader(path);
         return Decode(header, path, () =>
         {
-            using var thumbnail = Thumbnail(path, size, size, SizeBoth, CropCentre);
+            using var thumbnail = Thumbnail(header, path, size, size, SizeBoth, CropCentre);
             using var rgb = ToSrgb8(thumbnail);
             return ExpectSize(rgb.ToBytes(), size * size * 3, rgb);
         });
@@ -124,7 +127,7 @@ internal sealed class PhotoDecoder
         {
             // crop=centre scales to cover width x height, then trims the few pixels the rounding to 28 left over,
             // so the picture is never stretched.
-            using var thumbnail = Thumbnail(path, width, height, SizeBoth, CropCentre);
+            using var thumbnail = Thumbnail(header, path, width, height, SizeBoth, CropCentre);
             using var rgb = ToSrgb8(thumbnail);
             using var save = new VipsOperationCall(vips, "jpegsave_buffer")
                 .Set("in", rgb)
@@ -141,7 +144,7 @@ internal sealed class PhotoDecoder
         var header = ReadHeader(path);
         return Decode(header, path, () =>
         {
-            using var thumbnail = Thumbnail(path, width, height, SizeForce, CropNone);
+            using var thumbnail = Thumbnail(header, path, width, height, SizeForce, CropNone);
             using var rgb = ToSrgb8(thumbnail);
             using var grey = Run("colourspace", rgb, op => op.Set("space", InterpretationBW));
             return ExpectSize(grey.ToBytes(), width * height, grey);
@@ -160,7 +163,7 @@ internal sealed class PhotoDecoder
         }
     }
 
-    private VipsImage Thumbnail(string path, int width, int height, int size, int crop)
+    private VipsImage Thumbnail(PhotoHeader header, string path, int width, int height, int size, int crop)
     {
         using var call = new VipsOperationCall(vips, "thumbnail")
             .Set("filename", path)
@@ -170,11 +173,16 @@ internal sealed class PhotoDecoder
             .Set("crop", crop)
             // Truncated files and decode errors fail instead of yielding a half-grey picture; libjpeg warnings
             // (e.g. stray bytes between markers, common in real cameras' files) are tolerated.
-            .Set("fail_on", FailOnError)
-            // Embedded profiles (Display P3 on iPhones, CMYK in print files) are converted to sRGB, which is what
-            // image encoders were trained on and what a model server assumes for an untagged JPEG.
-            .Set("export_profile", "srgb")
-            .Build();
+            .Set("fail_on", FailOnError);
+        if (header.HasColourProfile)
+        {
+            // Embedded profiles (Display P3 on iPhones, CMYK print profiles) are converted to sRGB, which is what
+            // image encoders were trained on and what a model server assumes for an untagged JPEG. Untagged files
+            // are already taken as sRGB: a profile round trip would only shift their values (255 red -> 248).
+            call.Set("export_profile", "srgb");
+        }
+
+        call.Build();
         return call.GetImage("out");
     }
 

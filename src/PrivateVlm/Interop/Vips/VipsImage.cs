@@ -29,6 +29,16 @@ internal sealed unsafe class VipsImage : SafeHandle
 
     public VipsInterpretation Interpretation => (VipsInterpretation)vips.vips_image_get_interpretation(handle);
 
+    /// <summary>Whether the image carries a metadata field, e.g. "icc-profile-data".</summary>
+    public bool HasField(string field)
+    {
+        var name = VipsLibrary.Utf8(field);
+        fixed (byte* n = name)
+        {
+            return vips.vips_image_get_typeof(handle, n) != 0;
+        }
+    }
+
     /// <summary>An integer metadata field such as "orientation", or null when the image does not carry it.</summary>
     public int? GetInt(string field)
     {
