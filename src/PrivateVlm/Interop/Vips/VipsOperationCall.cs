@@ -132,6 +132,9 @@ internal sealed unsafe class VipsOperationCall : IDisposable
         {
             var error = vips.TakeError();
             vips.vips_object_unref_outputs(operation);
+            // Calls are written as one fluent expression inside `using var`: when Build throws, the using never
+            // receives the object, so it must release itself here (else a failed loader keeps its file open).
+            Dispose();
             throw new VipsOperationException(nickname, error);
         }
 
@@ -190,6 +193,20 @@ internal sealed unsafe class VipsOperationCall : IDisposable
 
     private VipsOperationCall SetValue(string property, SetAction assign)
     {
+        try
+        {
+            SetValueOrThrow(property, assign);
+            return this;
+        }
+        catch
+        {
+            Dispose(); // same reason as in Build: a throwing fluent chain never reaches its using
+            throw;
+        }
+    }
+
+    private void SetValueOrThrow(string property, SetAction assign)
+    {
         var type = PropertyType(operation, property);
         var name = VipsLibrary.Utf8(property);
         GValue value = default;
@@ -206,8 +223,6 @@ internal sealed unsafe class VipsOperationCall : IDisposable
         {
             vips.g_value_unset(&value);
         }
-
-        return this;
     }
 
     private void GetValue(string property, GetAction read)
