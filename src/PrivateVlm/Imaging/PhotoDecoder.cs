@@ -62,6 +62,14 @@ internal sealed class PhotoDecoder
         var loader = vips.FindLoader(path);
         if (loader is null)
         {
+            if (LooksLikeHeif(path) && !vips.HasOperation("heifload"))
+            {
+                // The machine is the problem, not the photo: retrying after the fix must work, so no rejection.
+                var fix = OperatingSystem.IsMacOS() ? "brew reinstall vips libheif" : "sudo apt install libvips42 libheif1";
+                throw new VipsUnavailableException(
+                    $"this libvips has no HEIF loader, so HEIC photos cannot be decoded (fix: {fix}): {path}");
+            }
+
             throw new PhotoRejectedException($"unsupported format: not an image libvips recognises ({Describe(path)}): {path}");
         }
 
@@ -252,6 +260,14 @@ internal sealed class PhotoDecoder
 
     private static string FormatName(string loader) =>
         loader.EndsWith("load", StringComparison.Ordinal) ? loader[..^4] : loader;
+
+    /// <summary>ISO base media files (HEIC, HEIF, AVIF) start with a box whose type, at byte 4, is "ftyp".</summary>
+    private static bool LooksLikeHeif(string path)
+    {
+        Span<byte> head = stackalloc byte[8];
+        using var stream = File.OpenRead(path);
+        return stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == 8 && head[4..].SequenceEqual("ftyp"u8);
+    }
 
     private static string Describe(string path)
     {

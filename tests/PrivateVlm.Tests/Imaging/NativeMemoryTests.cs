@@ -73,6 +73,8 @@ public sealed class NativeMemoryTests(ITestOutputHelper output) : IDisposable
         var after = vips.Counters();
         var rssGrowth = process.WorkingSet64 - rssBefore;
 
+        output.WriteLine(
+            $"native memory: {calls} calls in {clock.Elapsed.TotalSeconds:F1} s; vips {before} -> {after}; RSS growth {rssGrowth / 1024} KB");
         Assert.True(calls >= 1000, $"only {calls} calls in {clock.Elapsed}");
         // Nothing libvips allocated for pixels and nothing it opened survives a call.
         Assert.Equal(0, after.OpenFiles);
