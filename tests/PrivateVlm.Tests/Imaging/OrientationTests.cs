@@ -1,3 +1,4 @@
+using PrivateVlm.Interop.Vips;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Imaging;
@@ -53,6 +54,33 @@ public sealed class OrientationTests : IDisposable
         Assert.True(upsideDown < SamePicture, $"upside-down correlates at {upsideDown:F3}");
         Assert.True(transposed < SamePicture, $"transposed correlates at {transposed:F3}");
         Assert.True(mirrored < SamePicture, $"mirrored correlates at {mirrored:F3}");
+    }
+
+    [CorpusTheory]
+    [InlineData("landscape", 3)]
+    [InlineData("landscape", 6)]
+    [InlineData("landscape", 8)]
+    [InlineData("portrait", 6)]
+    public async Task Without_auto_orientation_the_stored_pixels_do_not_pass_as_upright(string shape, int orientation)
+    {
+        var upright = await Thumb($"{shape}_1.jpg");
+
+        var stored = StoredPixels(Corpus.File($"exif-samples/jpg/orientation/{shape}_{orientation}.jpg"));
+
+        var correlation = ImagingTestContext.Correlation(upright, stored);
+        Assert.True(correlation < SamePicture, $"{shape}_{orientation} as stored correlates at {correlation:F3}");
+    }
+
+    /// <summary>The same 32x32 grey thumbnail, but through libvips with no_rotate: the pixels as the file stores them.</summary>
+    private static byte[] StoredPixels(string path)
+    {
+        var vips = VipsLibrary.Load(null);
+        using var thumbnail = new VipsOperationCall(vips, "thumbnail")
+            .Set("filename", path).Set("width", 32).Set("height", 32).Set("size", 3).Set("no_rotate", true).Build();
+        using var image = thumbnail.GetImage("out");
+        using var grey = new VipsOperationCall(vips, "colourspace").Set("in", image).Set("space", 1).Build();
+        using var pixels = grey.GetImage("out");
+        return pixels.ToBytes();
     }
 
     private Task<byte[]> Thumb(string name) =>

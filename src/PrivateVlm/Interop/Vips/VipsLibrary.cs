@@ -45,7 +45,7 @@ internal sealed unsafe class VipsLibrary
     public readonly delegate* unmanaged<byte*, byte*, nint> vips_type_find;
     public readonly delegate* unmanaged<nint, byte*> vips_nickname_find;
     public readonly delegate* unmanaged<byte*, nint> g_type_from_name;
-    public readonly delegate* unmanaged<GValue*, delegate* unmanaged<nint, nint, void>, nint, nuint, void> vips_value_set_blob_free;
+    public readonly delegate* unmanaged<GValue*, nint, nuint, void> vips_value_set_blob_free;
     public readonly delegate* unmanaged<GValue*, nuint*, nint> vips_value_get_blob;
     public readonly delegate* unmanaged<GValue*, double*, int, void> vips_value_set_array_double;
     public readonly delegate* unmanaged<nint, nuint*, nint> vips_image_write_to_memory;
@@ -79,7 +79,6 @@ internal sealed unsafe class VipsLibrary
     public readonly delegate* unmanaged<nint, nint> g_type_fundamental;
     public readonly delegate* unmanaged<nuint, nint> g_malloc;
     public readonly delegate* unmanaged<nint, void> g_free;
-    public readonly nint g_free_address;
 
     private VipsLibrary(string path, nint vips, nint gobject, nint glib)
     {
@@ -101,7 +100,7 @@ internal sealed unsafe class VipsLibrary
         vips_type_find = (delegate* unmanaged<byte*, byte*, nint>)Vips("vips_type_find");
         vips_nickname_find = (delegate* unmanaged<nint, byte*>)Vips("vips_nickname_find");
         g_type_from_name = (delegate* unmanaged<byte*, nint>)GObject("g_type_from_name");
-        vips_value_set_blob_free = (delegate* unmanaged<GValue*, delegate* unmanaged<nint, nint, void>, nint, nuint, void>)Vips("vips_value_set_blob_free");
+        vips_value_set_blob_free = (delegate* unmanaged<GValue*, nint, nuint, void>)Vips("vips_value_set_blob_free");
         vips_value_get_blob = (delegate* unmanaged<GValue*, nuint*, nint>)Vips("vips_value_get_blob");
         vips_value_set_array_double = (delegate* unmanaged<GValue*, double*, int, void>)Vips("vips_value_set_array_double");
         vips_image_write_to_memory = (delegate* unmanaged<nint, nuint*, nint>)Vips("vips_image_write_to_memory");
@@ -133,8 +132,7 @@ internal sealed unsafe class VipsLibrary
         g_object_unref = (delegate* unmanaged<nint, void>)GObject("g_object_unref");
         g_type_fundamental = (delegate* unmanaged<nint, nint>)GObject("g_type_fundamental");
         g_malloc = (delegate* unmanaged<nuint, nint>)GLib("g_malloc");
-        g_free_address = GLib("g_free");
-        g_free = (delegate* unmanaged<nint, void>)g_free_address;
+        g_free = (delegate* unmanaged<nint, void>)GLib("g_free");
     }
 
     /// <summary>

@@ -102,7 +102,7 @@ internal sealed unsafe class VipsOperationCall : IDisposable
         {
             SetValue(property, (v, _) =>
             {
-                vips.vips_value_set_blob_free(v, (delegate* unmanaged<nint, nint, void>)vips.g_free_address, copy, length);
+                vips.vips_value_set_blob_free(v, copy, length); // libvips g_free()s it with the blob
                 handedOver = true;
             });
             return this;
