@@ -25,6 +25,7 @@ public sealed partial class ImagePreparation
     {
         this.options = options.Value;
         this.logger = logger;
+        VipsLog.Sink = message => LogVipsWarning(logger, message);
         // libvips is loaded on first use, so a machine without it can still start and `doctor` can say what is missing.
         decoder = new Lazy<PhotoDecoder>(
             () => new PhotoDecoder(VipsLibrary.Load(this.options.LibvipsPath), this.options),
@@ -94,6 +95,10 @@ public sealed partial class ImagePreparation
             throw;
         }
     }
+
+    // Debug: libvips repeats per-tile warnings for a damaged photo, and the photo's own outcome is logged anyway.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "libvips: {Message}")]
+    private static partial void LogVipsWarning(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Prepared VLM image for {Path}: {Width}x{Height}, {Bytes} bytes")]
     private static partial void LogVlmImage(ILogger logger, string path, int width, int height, int bytes);

@@ -218,6 +218,7 @@ internal sealed unsafe class VipsLibrary
         // descriptors (a loader keeps the photo open, even after the user deleted it). Photos are processed once
         // each, so a cache hit is nearly impossible and every cached entry is pure native-memory growth: turn it off.
         library.vips_cache_set_max(0);
+        VipsLog.Install(Resolve("g_log_set_handler", handle, glib));
         return library;
     }
 
