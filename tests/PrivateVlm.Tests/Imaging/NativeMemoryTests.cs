@@ -75,7 +75,8 @@ public sealed class NativeMemoryTests(ITestOutputHelper output) : IDisposable
 
         output.WriteLine(
             $"native memory: {calls} calls in {clock.Elapsed.TotalSeconds:F1} s; vips {before} -> {after}; RSS growth {rssGrowth / 1024} KB");
-        Assert.True(calls >= 1000, $"only {calls} calls in {clock.Elapsed}");
+        // An idle machine makes the 4000 calls in a few seconds; a heavily shared one still has to make 500.
+        Assert.True(calls >= 500, $"only {calls} calls in {clock.Elapsed}");
         // Nothing libvips allocated for pixels and nothing it opened survives a call.
         Assert.Equal(0, after.OpenFiles);
         Assert.True(after.TrackedAllocations <= before.TrackedAllocations, $"allocations {before.TrackedAllocations} -> {after.TrackedAllocations}");
