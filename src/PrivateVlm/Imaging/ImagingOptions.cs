@@ -1,0 +1,22 @@
+namespace PrivateVlm.Imaging;
+
+/// <summary>Limits and settings for decoding photos, bound from the "Imaging" configuration section.</summary>
+public sealed record ImagingOptions
+{
+    public const string Section = "Imaging";
+
+    /// <summary>Full path of libvips when it is not where the platform's package manager puts it.</summary>
+    public string? LibvipsPath { get; init; }
+
+    /// <summary>Larger files are refused before anything is decoded.</summary>
+    public long MaxFileBytes { get; init; } = 200L * 1024 * 1024;
+
+    /// <summary>Decompression-bomb guard: images whose header declares more pixels are refused before decoding.</summary>
+    public long MaxPixels { get; init; } = 100_000_000;
+
+    /// <summary>Longest one photo may take to decode and resize; past it the photo is rejected and the work abandoned.</summary>
+    public TimeSpan TimeLimit { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>JPEG quality of the images sent to model servers when the caller's budget does not say otherwise.</summary>
+    public int JpegQuality { get; init; } = 85;
+}
