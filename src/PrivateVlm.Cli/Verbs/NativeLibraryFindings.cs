@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using PrivateVlm.Configuration;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Imaging;
 using PrivateVlm.Interop.OnnxRuntime;
 using PrivateVlm.Vlm.Configuration;
 using PrivateVlm.Vlm.Egress;
@@ -12,6 +13,18 @@ internal static class NativeLibraryFindings
 {
     public static IEnumerable<DoctorFinding> All(IConfiguration configuration)
     {
+        var imaging = ImagingDiagnostics.Probe(configuration.GetSection(ImagingOptions.Section).Get<ImagingOptions>() ?? new ImagingOptions());
+        yield return imaging.LibvipsLoaded
+            ? new DoctorFinding("libvips", true, $"{imaging.LibvipsVersion} at {imaging.LibraryPath}")
+            : new DoctorFinding("libvips", false, imaging.Problem ?? "libvips could not be loaded", OperatingSystem.IsMacOS() ? "brew install vips" : "sudo apt install libvips42");
+        if (imaging.LibvipsLoaded)
+        {
+            yield return imaging.HeicDecoding
+                ? new DoctorFinding("heic decoding", true, "libvips has its HEIF loader: iPhone photos can be decoded")
+                : new DoctorFinding("heic decoding", false, "libvips has no HEIF loader: iPhone HEIC photos will fail at L1 and the VLM tiers",
+                    imaging.Problem ?? (OperatingSystem.IsMacOS() ? "brew reinstall vips libheif" : "sudo apt install libvips42 libheif1"));
+        }
+
         var embeddings = configuration.GetSection(EmbeddingsOptions.Section).Get<EmbeddingsOptions>() ?? new EmbeddingsOptions();
         var runtime = OnnxRuntimeEnvironment.Diagnose(embeddings.OnnxRuntimePath);
         yield return runtime.Available
