@@ -81,6 +81,7 @@ render() {
 	PVLM_DATABASE=$(xml_escape "$DB") \
 	PVLM_THROTTLE_INTERVAL=30 \
 	PVLM_EXIT_TIMEOUT=$((SHUTDOWN + 15)) \
+	PVLM_SHUTDOWN_TIMEOUT=$SHUTDOWN \
 	PVLM_PROCESS_TYPE=$PROCESS_TYPE \
 	PVLM_OPEN_FILES=4096 \
 	PVLM_SEARCH_PATH=/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \

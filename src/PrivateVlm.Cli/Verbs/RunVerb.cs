@@ -15,14 +15,20 @@ internal static class RunVerb
     {
         var watch = new Option<string?>("--watch") { Description = "Folder to watch for photos (recursively)" };
         var database = CommonOptions.Database();
+        var shutdownTimeout = new Option<int?>("--shutdown-timeout")
+        {
+            Description = "Seconds SIGTERM waits for in-flight work before releasing it to the queue (default 30; the service files pass it)",
+        };
         var command = new Command("run", "Run the daemon in the foreground: watch a folder and analyse every photo into SQLite")
         {
             watch,
             database,
+            shutdownTimeout,
         };
         command.SetAction(async (parse, _) => await RunAsync(CommonOptions.Flags(
             ("Watch:Folder", parse.GetValue(watch)),
-            ("Database:Path", parse.GetValue(database)))));
+            ("Database:Path", parse.GetValue(database)),
+            ("Daemon:ShutdownTimeout", parse.GetValue(shutdownTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds).ToString() : null))));
         return command;
     }
 

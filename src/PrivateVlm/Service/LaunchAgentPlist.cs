@@ -17,6 +17,7 @@ public static class LaunchAgentPlist
             ["DATABASE"] = Escape(definition.Database),
             ["THROTTLE_INTERVAL"] = definition.RestartDelaySeconds.ToString(CultureInfo.InvariantCulture),
             ["EXIT_TIMEOUT"] = definition.StopTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+            ["SHUTDOWN_TIMEOUT"] = definition.ShutdownTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
             ["PROCESS_TYPE"] = definition.ProcessType.ToString(),
             ["OPEN_FILES"] = definition.OpenFilesLimit.ToString(CultureInfo.InvariantCulture),
             ["SEARCH_PATH"] = Escape(definition.SearchPath),

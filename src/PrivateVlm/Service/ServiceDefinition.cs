@@ -37,7 +37,12 @@ public sealed record ServiceDefinition(
     /// </summary>
     public string SearchPath { get; init; } = "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 
-    public IReadOnlyList<string> ProgramArguments => [Apphost, "run", "--watch", WatchFolder, "--db", Database];
+    /// <summary>Whole seconds the daemon may drain for; passed to it so the service manager's stop timeout and the
+    /// daemon's own cannot drift apart.</summary>
+    public int ShutdownTimeoutSeconds => (int)Math.Ceiling(ShutdownTimeout.TotalSeconds);
+
+    public IReadOnlyList<string> ProgramArguments =>
+        [Apphost, "run", "--watch", WatchFolder, "--db", Database, "--shutdown-timeout", ShutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
     public string StandardOutPath => Path.Combine(LogDirectory, "daemon.out.log");
 

@@ -50,7 +50,7 @@ public sealed class LaunchAgentPlistTests : IDisposable
         var arguments = PlistDocument.StringArray(keys["ProgramArguments"]);
         var appDirectory = Path.Combine(_sandbox.Home, "Library", "Application Support", "PrivateVlm", "app");
         Assert.Equal(
-            [Path.Combine(appDirectory, "privatevlm"), "run", "--watch", _sandbox.Photos, "--db", Path.Combine(_sandbox.Home, "Library", "Application Support", "PrivateVlm", "privatevlm.db")],
+            [Path.Combine(appDirectory, "privatevlm"), "run", "--watch", _sandbox.Photos, "--db", Path.Combine(_sandbox.Home, "Library", "Application Support", "PrivateVlm", "privatevlm.db"), "--shutdown-timeout", "30"],
             arguments);
         Assert.Contains(' ', arguments[0]); // "Application Support": no quoting, the element is the argument
         Assert.DoesNotContain('"', arguments[0]);

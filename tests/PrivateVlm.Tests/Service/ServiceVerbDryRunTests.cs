@@ -41,7 +41,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
             run.Commands);
         var unit = SystemdUnitFile.Parse(run.WrittenFile(Path.Combine(_sandbox.Home, ".config", "systemd", "user", "privatevlm.service")));
         Assert.Equal(
-            [Path.Combine(_sandbox.Home, ".local", "share", "privatevlm", "app", "privatevlm"), "run", "--watch", _sandbox.Photos, "--db", Path.Combine(_sandbox.Home, "index.db")],
+            [Path.Combine(_sandbox.Home, ".local", "share", "privatevlm", "app", "privatevlm"), "run", "--watch", _sandbox.Photos, "--db", Path.Combine(_sandbox.Home, "index.db"), "--shutdown-timeout", "30"],
             SystemdCommandLine.Split(unit["Service"]["ExecStart"]));
         Assert.Contains("loginctl enable-linger", run.Output, StringComparison.Ordinal);
         Assert.Empty(_sandbox.FilesUnderHome());

@@ -37,7 +37,7 @@ public sealed class SystemdUserUnitTests : IDisposable
         // run/--watch/--db do not.
         var app = Path.Combine(_sandbox.Home, ".local", "share", "privatevlm", "app", "privatevlm");
         var db = Path.Combine(_sandbox.Home, ".local", "share", "privatevlm", "privatevlm.db");
-        Assert.Equal($"\"{app}\" run --watch \"{_sandbox.Photos}\" --db \"{db}\"", execStart);
+        Assert.Equal($"\"{app}\" run --watch \"{_sandbox.Photos}\" --db \"{db}\" --shutdown-timeout 30", execStart);
         Assert.Equal(definition.ProgramArguments, SystemdCommandLine.Split(execStart));
         Assert.True(Path.IsPathFullyQualified(SystemdCommandLine.Split(execStart)[0]));
     }
