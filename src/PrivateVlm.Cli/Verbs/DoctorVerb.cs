@@ -48,6 +48,13 @@ internal static class DoctorVerb
         yield return new DoctorFinding("configuration", true,
             $"{(File.Exists(settings) ? settings : "no appsettings.json")} + {CliConfiguration.EnvironmentPrefix}* environment variables + flags");
 
+        // Native libraries first: they decide whether the tiers can run at all, and loading libvips before the
+        // database is opened is the order that once crashed SQLite (see SqliteIsolation).
+        foreach (var finding in NativeLibraryFindings.All(configuration))
+        {
+            yield return finding;
+        }
+
         var databasePath = DatabaseLocation.Resolve(configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
         yield return ExamineDatabase(databasePath);
 
@@ -64,11 +71,6 @@ internal static class DoctorVerb
                 ? new DoctorFinding("watched folder", true, $"{full} can be listed")
                 : new DoctorFinding("watched folder", false, problem,
                     problem.Contains("EPERM", StringComparison.Ordinal) ? FolderAccess.PrivacyFix : "fix the folder's permissions or choose another folder");
-        }
-
-        foreach (var finding in NativeLibraryFindings.All(configuration))
-        {
-            yield return finding;
         }
     }
 
