@@ -31,6 +31,7 @@ public sealed partial class TierHealthMonitor : BackgroundService
     private readonly ConcurrentDictionary<string, TierHealth> _current = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<string?>> _warmUps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _warmUpProblems = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _silentSince = new(StringComparer.Ordinal);
 
     public TierHealthMonitor(
         IReadOnlyList<WatchedTier> tiers, ModelServerProbe probe, EndpointCircuits circuits, PhotoEgressGuard egress,
@@ -103,7 +104,6 @@ public sealed partial class TierHealthMonitor : BackgroundService
             return new TierObservation(tier.Tier, false, null, new EndpointProbe(EndpointAnswer.NotAsked, ""), DisabledReason: tier.Enablement.Reason);
         }
 
-        var server = tier.Server?.Snapshot();
         Uri endpoint;
         try
         {
@@ -111,12 +111,12 @@ public sealed partial class TierHealthMonitor : BackgroundService
         }
         catch (InvalidOperationException e)
         {
-            return new TierObservation(tier.Tier, true, server, new EndpointProbe(EndpointAnswer.NotAsked, e.Message));
+            return new TierObservation(tier.Tier, true, tier.Server?.Snapshot(), new EndpointProbe(EndpointAnswer.NotAsked, e.Message));
         }
 
         if (!_egress.IsAllowed(endpoint))
         {
-            return new TierObservation(tier.Tier, true, server, new EndpointProbe(EndpointAnswer.NotAsked,
+            return new TierObservation(tier.Tier, true, tier.Server?.Snapshot(), new EndpointProbe(EndpointAnswer.NotAsked,
                 $"the endpoint {endpoint} is not loopback and not in Vlm:AllowedRemoteHosts: the tier refuses to send photos there"));
         }
 
@@ -127,6 +127,8 @@ public sealed partial class TierHealthMonitor : BackgroundService
             slotsFull = await _probe.SlotsFullAsync(endpoint, cancellationToken);
         }
 
+        // Taken after the probes: a server killed while /health was asked shows as dead, not as alive-but-refusing.
+        var server = tier.Server?.Snapshot();
         var circuit = _circuits.StateOf(tier.Tier, endpoint);
         var warmedUp = false;
         string? warmUpProblem = null;
@@ -135,8 +137,18 @@ public sealed partial class TierHealthMonitor : BackgroundService
             (warmedUp, warmUpProblem) = WarmUpState(tier, endpoint, probe.Answer == EndpointAnswer.Ok, cancellationToken);
         }
 
+        TimeSpan? notAnsweringFor = null;
+        if (server is { Phase: ServerPhase.Ready, Alive: true } && probe.Answer != EndpointAnswer.Ok)
+        {
+            notAnsweringFor = _time.GetUtcNow() - _silentSince.GetOrAdd(tier.Tier, _time.GetUtcNow());
+        }
+        else
+        {
+            _silentSince.TryRemove(tier.Tier, out _);
+        }
+
         return new TierObservation(tier.Tier, true, server, probe, warmedUp, warmUpProblem, slotsFull,
-            circuit is CircuitState.Open or CircuitState.Isolated);
+            circuit is CircuitState.Open or CircuitState.Isolated, NotAnsweringFor: notAnsweringFor);
     }
 
     /// <summary>

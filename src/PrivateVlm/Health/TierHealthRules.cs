@@ -12,6 +12,11 @@ namespace PrivateVlm.Health;
 /// </summary>
 public static class TierHealthRules
 {
+    /// <summary>How long a ready server's process may be alive without answering before it counts as degraded. One
+    /// failed check is not enough: a server that was just killed fails its last check before the OS reports it dead,
+    /// and a busy server may answer a check late.</summary>
+    public static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(5);
+
     public static TierVerdict Evaluate(TierObservation observation, DateTimeOffset now)
     {
         if (!observation.Enabled)
@@ -59,7 +64,10 @@ public static class TierHealthRules
 
         if (observation.Endpoint.Answer != EndpointAnswer.Ok)
         {
-            return new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but {observation.Endpoint.Detail}");
+            var silent = observation.NotAnsweringFor ?? TimeSpan.Zero;
+            return silent < AnswerGrace
+                ? new TierVerdict(TierHealthState.Ready, $"pid {server.ProcessId}; its last health check failed ({observation.Endpoint.Detail})")
+                : new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but has not answered for {Duration(silent)}: {observation.Endpoint.Detail}");
         }
 
         return Answering(observation, $"pid {server.ProcessId}, restarts {server.Restarts}");

@@ -14,6 +14,8 @@ namespace PrivateVlm.Health;
 /// <param name="WarmUpProblem">Why the last warm-up failed, if it did.</param>
 /// <param name="SlotsFull">llama-server's /slots?fail_on_no_slot=1 said 503 (null: not known).</param>
 /// <param name="CircuitOpen">The tier's circuit breaker to this endpoint is open after repeated failures.</param>
+/// <param name="NotAnsweringFor">How long the endpoint of a supervised, ready server has failed its health checks
+/// (null while it answers).</param>
 public sealed record TierObservation(
     string Tier,
     bool Enabled,
@@ -23,7 +25,8 @@ public sealed record TierObservation(
     string? WarmUpProblem = null,
     bool? SlotsFull = null,
     bool CircuitOpen = false,
-    string? DisabledReason = null);
+    string? DisabledReason = null,
+    TimeSpan? NotAnsweringFor = null);
 
 /// <summary>The verdict: state plus a sentence a user can act on.</summary>
 public sealed record TierVerdict(TierHealthState State, string Detail);

@@ -49,7 +49,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
         lock (_gate)
         {
             return new ServerSnapshot(
-                Tier, _phase, _current?.Id, _current is { HasExited: false }, _current?.StartedAt, _restarts,
+                Tier, _phase, _current?.Id, _current is { IsAlive: true }, _current?.StartedAt, _restarts,
                 _lastExitCode, _lastExitAt, _nextStartAt, Plan.ExpectedStartTime, _lastProblem);
         }
     }
@@ -57,6 +57,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var consecutiveFailures = 0;
+        var restarting = false;
         var stopping = Task.Delay(Timeout.InfiniteTimeSpan, stoppingToken).ContinueWith(static _ => { }, TaskScheduler.Default);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -83,18 +84,23 @@ public sealed partial class ModelServerSupervisor : BackgroundService
                     break;
                 }
 
-                Update(() => _restarts++);
+                restarting = true;
                 continue;
             }
 
             using (run)
             {
+                var isRestart = restarting;
+                restarting = false;
                 Update(() =>
                 {
+                    // One update, so no snapshot shows the new restart count with the previous run's times.
                     _current = run;
                     _phase = ServerPhase.Loading;
+                    _restarts += isRestart ? 1 : 0;
                     _nextStartAt = null;
                     _readyAt = null;
+                    _lastProblem = null;
                 });
                 LogStarted(_logger, Tier, run.Id, Plan.Options.Command!, Plan.ExpectedStartTime.TotalSeconds);
 
@@ -154,7 +160,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
                     break;
                 }
 
-                Update(() => _restarts++);
+                restarting = true;
             }
         }
     }

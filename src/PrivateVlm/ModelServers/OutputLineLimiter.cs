@@ -7,7 +7,7 @@ namespace PrivateVlm.ModelServers;
 public sealed class OutputLineLimiter(int linesPerSecond, TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private long _windowStart = time.GetTimestamp();
+    private DateTimeOffset _windowStart = time.GetUtcNow();
     private int _inWindow;
     private int _suppressed;
 
@@ -17,9 +17,9 @@ public sealed class OutputLineLimiter(int linesPerSecond, TimeProvider time)
         lock (_gate)
         {
             var suppressedBefore = 0;
-            if (time.GetElapsedTime(_windowStart) >= TimeSpan.FromSeconds(1))
+            if (time.GetUtcNow() - _windowStart >= TimeSpan.FromSeconds(1))
             {
-                _windowStart = time.GetTimestamp();
+                _windowStart = time.GetUtcNow();
                 _inWindow = 0;
                 suppressedBefore = _suppressed;
                 _suppressed = 0;

@@ -36,6 +36,22 @@ internal sealed partial class ServerProcess : IDisposable
 
     public bool HasExited => Exited.IsCompleted;
 
+    /// <summary>Asks the OS, not the exit task (which also waits for the output pipes to close).</summary>
+    public bool IsAlive
+    {
+        get
+        {
+            try
+            {
+                return !_process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
+
     /// <exception cref="System.ComponentModel.Win32Exception">The command does not exist or is not executable.</exception>
     public static ServerProcess Start(ModelServerPlan plan, ILogger logger, TimeProvider time)
     {
