@@ -17,6 +17,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
 
     private readonly ModelServerProbe _probe;
     private readonly PendingStageWork _work;
+    private readonly ServerPidFile _pidFile;
     private readonly TimeProvider _time;
     private readonly ILogger<ModelServerSupervisor> _logger;
     private readonly Lock _gate = new();
@@ -31,9 +32,11 @@ public sealed partial class ModelServerSupervisor : BackgroundService
     private string? _lastProblem;
 
     public ModelServerSupervisor(
-        ModelServerPlan plan, ModelServerProbe probe, PendingStageWork work, TimeProvider time, ILogger<ModelServerSupervisor> logger)
+        ModelServerPlan plan, ModelServerProbe probe, PendingStageWork work, ServerPidFile pidFile, TimeProvider time,
+        ILogger<ModelServerSupervisor> logger)
     {
         Plan = plan;
+        _pidFile = pidFile;
         _probe = probe;
         _work = work;
         _time = time;
@@ -56,6 +59,13 @@ public sealed partial class ModelServerSupervisor : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Off the start-up path: stopping an orphan may take the grace period.
+        await Task.Yield();
+        if (_pidFile.StopOrphan(Plan.Options.StopGracePeriod) is { } orphan)
+        {
+            LogOrphanStopped(_logger, Tier, orphan, _pidFile.Path);
+        }
+
         var consecutiveFailures = 0;
         var restarting = false;
         var stopping = Task.Delay(Timeout.InfiniteTimeSpan, stoppingToken).ContinueWith(static _ => { }, TaskScheduler.Default);
@@ -90,6 +100,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
 
             using (run)
             {
+                _pidFile.Record(run.Id, run.OsStartTime);
                 var isRestart = restarting;
                 restarting = false;
                 Update(() =>
@@ -114,6 +125,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
                 if (first == stopping || stoppingToken.IsCancellationRequested)
                 {
                     await run.StopAsync(Plan.Options.StopGracePeriod);
+                    _pidFile.Clear();
                     Update(() => _phase = ServerPhase.Stopped);
                     break;
                 }
@@ -122,6 +134,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
                 {
                     LogIdleStopping(_logger, Tier, run.Id, Plan.Options.IdleStopAfter!.Value.TotalSeconds);
                     await run.StopAsync(Plan.Options.StopGracePeriod);
+                    _pidFile.Clear();
                     Update(() =>
                     {
                         _phase = ServerPhase.IdleStopped;
@@ -138,6 +151,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
                 }
 
                 var exitCode = await run.Exited;
+                _pidFile.Clear();
                 if (_readyAt is not null)
                 {
                     consecutiveFailures = 0; // a server that had become ready starts a new incident
@@ -284,6 +298,9 @@ public sealed partial class ModelServerSupervisor : BackgroundService
 
     [LoggerMessage(EventId = 4315, Level = LogLevel.Information, Message = "No {Tier} work for {IdleSeconds:F0} s: stopping its server (pid {ProcessId}) to free memory until work is queued")]
     private static partial void LogIdleStopping(ILogger logger, string tier, int processId, double idleSeconds);
+
+    [LoggerMessage(EventId = 4317, Level = LogLevel.Warning, Message = "Stopped the {Tier} server (pid {ProcessId}) a previous daemon left running (recorded in {PidFile})")]
+    private static partial void LogOrphanStopped(ILogger logger, string tier, int processId, string pidFile);
 
     [LoggerMessage(EventId = 4316, Level = LogLevel.Information, Message = "{Tier} work is queued: starting its server again")]
     private static partial void LogWorkArrived(ILogger logger, string tier);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PrivateVlm.Storage;
 
 namespace PrivateVlm.ModelServers;
 
@@ -26,6 +27,7 @@ public static class ModelServersServiceCollectionExtensions
                 plan,
                 sp.GetRequiredService<ModelServerProbe>(),
                 sp.GetRequiredService<PendingStageWork>(),
+                ServerPidFile.For(sp.GetRequiredService<LibraryDatabase>().FilePath, plan.Tier),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ModelServerSupervisor>>()));
         }

@@ -31,6 +31,22 @@ internal sealed partial class ServerProcess : IDisposable
 
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>The start time the OS records (what <see cref="ServerPidFile"/> compares); null if it exited already.</summary>
+    public DateTimeOffset? OsStartTime
+    {
+        get
+        {
+            try
+            {
+                return new DateTimeOffset(_process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>Completes with the exit code when the process has exited (128+N when killed by signal N).</summary>
     public Task<int> Exited { get; }
 
