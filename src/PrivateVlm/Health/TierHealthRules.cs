@@ -70,7 +70,7 @@ public static class TierHealthRules
                 : new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but has not answered for {Duration(silent)}: {observation.Endpoint.Detail}");
         }
 
-        return Answering(observation, $"pid {server.ProcessId}, restarts {server.Restarts}");
+        return Answering(observation, $"supervised, {server.Restarts} restart(s) so far");
     }
 
     private static TierVerdict Unsupervised(TierObservation observation)
