@@ -74,8 +74,7 @@ internal static class HealthVerb
         var now = DateTimeOffset.UtcNow;
         foreach (var tier in report.Tiers)
         {
-            var pid = tier.ProcessId is { } id ? $" pid {id}" : "";
-            Console.WriteLine($"{tier.Tier,-6} {tier.State.ToText(),-9} for {TierHealthRules.Duration(now - tier.Since)}{pid}: {tier.Detail}");
+            Console.WriteLine($"{tier.Tier,-6} {tier.State.ToText(),-9} for {TierHealthRules.Duration(now - tier.Since)}: {tier.Detail}");
         }
     }
 }

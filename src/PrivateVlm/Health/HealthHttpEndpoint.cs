@@ -23,7 +23,17 @@ public sealed partial class HealthHttpEndpoint(HealthCheckService checks, Health
         using var listener = new HttpListener();
         var prefix = $"http://{options.HttpAddress}:{port}/health/";
         listener.Prefixes.Add(prefix);
-        listener.Start();
+        try
+        {
+            listener.Start();
+        }
+        catch (HttpListenerException e)
+        {
+            // A taken port must not stop photo ingestion: the table and `privatevlm health` still work.
+            LogCannotListen(logger, prefix, e.Message);
+            return;
+        }
+
         LogListening(logger, prefix);
         await using var stop = stoppingToken.Register(listener.Stop);
         while (!stoppingToken.IsCancellationRequested)
@@ -77,6 +87,9 @@ public sealed partial class HealthHttpEndpoint(HealthCheckService checks, Health
             // The client went away or the daemon is stopping; nothing to answer.
         }
     }
+
+    [LoggerMessage(EventId = 4411, Level = LogLevel.Error, Message = "Cannot serve tier health at {Prefix}: {Reason}; `privatevlm health` still works")]
+    private static partial void LogCannotListen(ILogger logger, string prefix, string reason);
 
     [LoggerMessage(EventId = 4410, Level = LogLevel.Information, Message = "Serving tier health at {Prefix}")]
     private static partial void LogListening(ILogger logger, string prefix);

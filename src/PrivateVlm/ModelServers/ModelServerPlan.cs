@@ -22,7 +22,9 @@ public sealed record ModelServerPlan(
         var plans = new List<ModelServerPlan>();
         foreach (var (tier, options) in new[] { (TierSettings.Quick, servers.Quick), (TierSettings.Deep, servers.Deep) })
         {
-            if (options is null || string.IsNullOrWhiteSpace(options.Command))
+            // Tiers:<Tier>:Enabled false switches the tier off, its server included.
+            if (options is null || string.IsNullOrWhiteSpace(options.Command)
+                || string.Equals(configuration[$"{Vlm.Configuration.TiersOptions.Section}:{TierSettings.SectionName(tier)}:Enabled"], "false", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
