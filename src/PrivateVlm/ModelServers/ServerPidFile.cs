@@ -17,7 +17,19 @@ public sealed class ServerPidFile(string path)
 
     public static ServerPidFile For(string databasePath, string tier) => new($"{databasePath}.{tier}-server.pid");
 
+    /// <summary>Best effort: a pid file that cannot be written (disk full) only loses the orphan clean-up.</summary>
     public void Record(int processId, DateTimeOffset? startedAt)
+    {
+        try
+        {
+            Write(processId, startedAt);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void Write(int processId, DateTimeOffset? startedAt)
     {
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

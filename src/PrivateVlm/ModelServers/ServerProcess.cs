@@ -93,7 +93,15 @@ internal sealed partial class ServerProcess : IDisposable
 
         var process = new Process { StartInfo = start };
         process.Start();
-        process.StandardInput.Close();
+        try
+        {
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The server exited at once; its exit code tells the story.
+        }
+
         var run = new ServerProcess(process, plan.Tier, time.GetUtcNow(), logger, new OutputLineLimiter(options.MaxLogLinesPerSecond, time));
         process.OutputDataReceived += (_, e) => run.Copy("stdout", e.Data);
         process.ErrorDataReceived += (_, e) => run.Copy("stderr", e.Data);
