@@ -32,6 +32,7 @@ public sealed partial class TierHealthMonitor : BackgroundService
     private readonly ConcurrentDictionary<string, Task<string?>> _warmUps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _warmUpProblems = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _silentSince = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _loadingSince = new(StringComparer.Ordinal);
 
     public TierHealthMonitor(
         IReadOnlyList<WatchedTier> tiers, ModelServerProbe probe, EndpointCircuits circuits, PhotoEgressGuard egress,
@@ -147,8 +148,19 @@ public sealed partial class TierHealthMonitor : BackgroundService
             _silentSince.TryRemove(tier.Tier, out _);
         }
 
+        TimeSpan? loadingFor = null;
+        if (server is null && probe.Answer == EndpointAnswer.Loading)
+        {
+            loadingFor = _time.GetUtcNow() - _loadingSince.GetOrAdd(tier.Tier, _time.GetUtcNow());
+        }
+        else
+        {
+            _loadingSince.TryRemove(tier.Tier, out _);
+        }
+
         return new TierObservation(tier.Tier, true, server, probe, warmedUp, warmUpProblem, slotsFull,
-            circuit is CircuitState.Open or CircuitState.Isolated, NotAnsweringFor: notAnsweringFor);
+            circuit is CircuitState.Open or CircuitState.Isolated, NotAnsweringFor: notAnsweringFor, LoadingFor: loadingFor,
+            ExpectedStartTime: tier.Tier == TierSettings.Deep ? ModelServerPlan.DeepExpectedStartTime : ModelServerPlan.QuickExpectedStartTime);
     }
 
     /// <summary>

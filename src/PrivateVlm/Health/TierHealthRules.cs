@@ -86,7 +86,10 @@ public static class TierHealthRules
             case EndpointAnswer.Failing:
                 return new TierVerdict(TierHealthState.Degraded, endpoint.Detail);
             case EndpointAnswer.Loading:
-                return new TierVerdict(TierHealthState.Starting, "the server says it is loading its model: " + endpoint.Detail);
+                var loading = observation.LoadingFor ?? TimeSpan.Zero;
+                return observation.ExpectedStartTime is { } expected && loading > expected
+                    ? new TierVerdict(TierHealthState.Degraded, $"the server has said it is loading for {Duration(loading)} (expected within {Duration(expected)}): {endpoint.Detail}")
+                    : new TierVerdict(TierHealthState.Starting, "the server says it is loading its model: " + endpoint.Detail);
         }
 
         if (!observation.WarmedUp)

@@ -14,6 +14,8 @@ namespace PrivateVlm.Health;
 /// <param name="WarmUpProblem">Why the last warm-up failed, if it did.</param>
 /// <param name="SlotsFull">llama-server's /slots?fail_on_no_slot=1 said 503 (null: not known).</param>
 /// <param name="CircuitOpen">The tier's circuit breaker to this endpoint is open after repeated failures.</param>
+/// <param name="LoadingFor">Unsupervised tiers: how long the endpoint has been answering "loading" (503).</param>
+/// <param name="ExpectedStartTime">Unsupervised tiers: how long loading may take before it counts as degraded.</param>
 /// <param name="NotAnsweringFor">How long the endpoint of a supervised, ready server has failed its health checks
 /// (null while it answers).</param>
 public sealed record TierObservation(
@@ -26,7 +28,9 @@ public sealed record TierObservation(
     bool? SlotsFull = null,
     bool CircuitOpen = false,
     string? DisabledReason = null,
-    TimeSpan? NotAnsweringFor = null);
+    TimeSpan? NotAnsweringFor = null,
+    TimeSpan? LoadingFor = null,
+    TimeSpan? ExpectedStartTime = null);
 
 /// <summary>The verdict: state plus a sentence a user can act on.</summary>
 public sealed record TierVerdict(TierHealthState State, string Detail);
