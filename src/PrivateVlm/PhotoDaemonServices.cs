@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Health;
 using PrivateVlm.Ingest;
+using PrivateVlm.ModelServers;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
@@ -50,6 +52,8 @@ public static class PhotoDaemonServices
         services.AddHostedSingleton<FolderReconciler>();
         services.AddHostedSingleton<FolderWatcher>();
         services.AddHostedSingleton<StageWorkers>();
+        services.AddModelServers(configuration);
+        services.AddTierHealth(configuration);
         return services;
     }
 

@@ -1,0 +1,121 @@
+using System.Globalization;
+using PrivateVlm.ModelServers;
+
+namespace PrivateVlm.Health;
+
+/// <summary>
+/// The health rules, as a pure function of one observation and the time. The rule that matters most: "connection
+/// refused" means down OR still starting, and only knowledge of the server process separates the two. A supervised
+/// server that is alive and loading within its expected start time is starting, never down; past that time it is
+/// degraded; a dead one is down until its restart. An unsupervised endpoint refusing connections is down, since
+/// nothing here can know better.
+/// </summary>
+public static class TierHealthRules
+{
+    /// <summary>How long a ready server's process may be alive without answering before it counts as degraded. One
+    /// failed check is not enough: a server that was just killed fails its last check before the OS reports it dead,
+    /// and a busy server may answer a check late.</summary>
+    public static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(5);
+
+    public static TierVerdict Evaluate(TierObservation observation, DateTimeOffset now)
+    {
+        if (!observation.Enabled)
+        {
+            return new TierVerdict(TierHealthState.Disabled, observation.DisabledReason ?? "not configured");
+        }
+
+        return observation.Server is { } server
+            ? Supervised(observation, server, now)
+            : Unsupervised(observation);
+    }
+
+    private static TierVerdict Supervised(TierObservation observation, ServerSnapshot server, DateTimeOffset now)
+    {
+        switch (server.Phase)
+        {
+            case ServerPhase.NotStarted:
+                return new TierVerdict(TierHealthState.Starting, "the daemon is launching the server");
+            case ServerPhase.IdleStopped:
+                return new TierVerdict(TierHealthState.Ready, "server stopped while idle to free memory; it starts again when work is queued");
+            case ServerPhase.Stopped:
+                return new TierVerdict(TierHealthState.Down, "server stopped with the daemon");
+            case ServerPhase.Exited:
+                var restart = server.NextStartAt is { } next
+                    ? $"restart {server.Restarts + 1} in {Duration(next > now ? next - now : TimeSpan.Zero)}"
+                    : "restart pending";
+                return new TierVerdict(TierHealthState.Down, $"{server.LastProblem ?? "server exited"}; {restart}");
+        }
+
+        if (!server.Alive)
+        {
+            return new TierVerdict(TierHealthState.Down, $"server process {server.ProcessId} is not running; restart pending");
+        }
+
+        if (server.Phase == ServerPhase.Loading)
+        {
+            var loading = now - (server.StartedAt ?? now);
+            var why = observation.Endpoint.Detail + (server.LastProblem is { } problem ? "; " + problem : "");
+            return loading <= server.ExpectedStartTime
+                ? new TierVerdict(TierHealthState.Starting,
+                    $"pid {server.ProcessId} loading for {Duration(loading)} (expected within {Duration(server.ExpectedStartTime)}): {why}")
+                : new TierVerdict(TierHealthState.Degraded,
+                    $"pid {server.ProcessId} still not ready after {Duration(loading)} (expected within {Duration(server.ExpectedStartTime)}): {why}");
+        }
+
+        if (observation.Endpoint.Answer != EndpointAnswer.Ok)
+        {
+            var silent = observation.NotAnsweringFor ?? TimeSpan.Zero;
+            return silent < AnswerGrace
+                ? new TierVerdict(TierHealthState.Ready, $"pid {server.ProcessId}; its last health check failed ({observation.Endpoint.Detail})")
+                : new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but has not answered for {Duration(silent)}: {observation.Endpoint.Detail}");
+        }
+
+        return Answering(observation, $"supervised, {server.Restarts} restart(s) so far");
+    }
+
+    private static TierVerdict Unsupervised(TierObservation observation)
+    {
+        var endpoint = observation.Endpoint;
+        switch (endpoint.Answer)
+        {
+            case EndpointAnswer.NotAsked:
+                return new TierVerdict(TierHealthState.Down, endpoint.Detail);
+            case EndpointAnswer.Refused:
+                return new TierVerdict(TierHealthState.Down,
+                    "connection refused: the server is not running (it is not supervised by the daemon, so a server still starting looks the same)");
+            case EndpointAnswer.Failing:
+                return new TierVerdict(TierHealthState.Degraded, endpoint.Detail);
+            case EndpointAnswer.Loading:
+                var loading = observation.LoadingFor ?? TimeSpan.Zero;
+                return observation.ExpectedStartTime is { } expected && loading > expected
+                    ? new TierVerdict(TierHealthState.Degraded, $"the server has said it is loading for {Duration(loading)} (expected within {Duration(expected)}): {endpoint.Detail}")
+                    : new TierVerdict(TierHealthState.Starting, "the server says it is loading its model: " + endpoint.Detail);
+        }
+
+        if (!observation.WarmedUp)
+        {
+            return observation.WarmUpProblem is { } problem
+                ? new TierVerdict(TierHealthState.Degraded, "/health ok but " + problem)
+                : new TierVerdict(TierHealthState.Starting, "/health ok; warm-up completion pending");
+        }
+
+        return Answering(observation, "not supervised");
+    }
+
+    private static TierVerdict Answering(TierObservation observation, string who)
+    {
+        if (observation.CircuitOpen)
+        {
+            return new TierVerdict(TierHealthState.Degraded, $"{who}; requests keep failing (circuit open): calls are paused");
+        }
+
+        return observation.SlotsFull == true
+            ? new TierVerdict(TierHealthState.Busy, $"{who}; every slot is busy, new photos wait")
+            : new TierVerdict(TierHealthState.Ready, who);
+    }
+
+    public static string Duration(TimeSpan span) =>
+        span < TimeSpan.FromMinutes(2)
+            ? span.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s"
+            : span.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture) + " min";
+}

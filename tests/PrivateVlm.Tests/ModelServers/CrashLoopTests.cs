@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PrivateVlm.Health;
+using PrivateVlm.ModelServers;
+using PrivateVlm.Tests.Support;
+
+namespace PrivateVlm.Tests.ModelServers;
+
+public sealed class CrashLoopTests
+{
+    [Fact]
+    public async Task A_server_that_exits_at_once_is_restarted_with_growing_backoff_while_the_daemon_keeps_running()
+    {
+        using var library = new TempLibrary();
+        await using var daemon = await InProcessDaemon.StartAsync(library, new Dictionary<string, string?>
+        {
+            ["ModelServers:Quick:Command"] = "/bin/false",
+            ["ModelServers:Quick:RestartBackoff:Initial"] = "00:00:00.100",
+            ["ModelServers:Quick:RestartBackoff:Max"] = "00:00:00.800",
+            ["Tiers:Quick:Endpoints:0"] = $"http://127.0.0.1:{FreePort.Pick()}",
+            ["Health:PollInterval"] = "00:00:00.100",
+        });
+        var supervisor = daemon.Supervisor("quick");
+
+        // Each restart leaves one snapshot in phase Exited for the whole backoff: record them by restart count.
+        var waits = new SortedDictionary<int, ServerSnapshot>();
+        var healthSeen = new HashSet<TierHealthState>();
+        var clock = Stopwatch.StartNew();
+        while (waits.Count < 6 && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var snapshot = supervisor.Snapshot();
+            if (snapshot.Phase == ServerPhase.Exited)
+            {
+                waits.TryAdd(snapshot.Restarts, snapshot);
+            }
+
+            if (daemon.Health("quick") is { } health)
+            {
+                healthSeen.Add(health.State);
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.True(waits.Count >= 6, $"saw {waits.Count} restarts");
+        var delays = waits.Values.Select(s => (s.NextStartAt!.Value - s.LastExitAt!.Value).TotalMilliseconds).ToList();
+        Assert.Equal([100, 200, 400, 800, 800], delays.Take(5).Select(d => Math.Round(d)));
+        Assert.All(waits.Values, s => Assert.Equal(1, s.LastExitCode));
+
+        // The runs really were that far apart: start-to-start intervals cover each backoff.
+        var starts = waits.Values.Select(s => s.StartedAt!.Value).ToList();
+        for (var i = 1; i < starts.Count; i++)
+        {
+            Assert.True(starts[i] - starts[i - 1] >= TimeSpan.FromMilliseconds(delays[i - 1]), $"run {i} started too early");
+        }
+
+        var lifetime = daemon.Services.GetRequiredService<IHostApplicationLifetime>();
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the daemon stopped because its model server crash-loops");
+        Assert.Contains(TierHealthState.Down, healthSeen);
+        Assert.DoesNotContain(TierHealthState.Ready, healthSeen);
+    }
+}
