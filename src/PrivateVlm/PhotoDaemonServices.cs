@@ -49,8 +49,8 @@ public static class PhotoDaemonServices
         services.AddHostedService<DatabaseWatchdog>();
         services.AddHostedSingleton<StableFileGate>();
         services.AddHostedSingleton<FileIngestor>();
+        services.AddHostedSingleton<FolderWatcher>(); // enabled before the start-up scan: nothing slips between them
         services.AddHostedSingleton<FolderReconciler>();
-        services.AddHostedSingleton<FolderWatcher>();
         services.AddHostedSingleton<StageWorkers>();
         services.AddModelServers(configuration);
         services.AddTierHealth(configuration);

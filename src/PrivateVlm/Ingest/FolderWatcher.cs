@@ -25,25 +25,42 @@ public sealed partial class FolderWatcher : BackgroundService
         _logger = logger;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private FileSystemWatcher? _watcher;
+
+    /// <summary>
+    /// Enables the watcher before the host starts the reconciler (it is registered first), so every file is either
+    /// there for the start-up scan or seen by the watcher: nothing dropped during start-up waits for the next scan.
+    /// ExecuteAsync runs in the background, too late for that.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        using var watcher = new FileSystemWatcher(_ingestor.Root)
+        _watcher = new FileSystemWatcher(_ingestor.Root)
         {
             IncludeSubdirectories = true,
             NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.LastWrite,
             InternalBufferSize = 64 * 1024,
         };
-        watcher.Created += (_, e) => _events.Writer.TryWrite(e);
-        watcher.Changed += (_, e) => _events.Writer.TryWrite(e);
-        watcher.Deleted += (_, e) => _events.Writer.TryWrite(e);
-        watcher.Renamed += (_, e) => _events.Writer.TryWrite(e);
-        watcher.Error += (_, e) =>
+        _watcher.Created += (_, e) => _events.Writer.TryWrite(e);
+        _watcher.Changed += (_, e) => _events.Writer.TryWrite(e);
+        _watcher.Deleted += (_, e) => _events.Writer.TryWrite(e);
+        _watcher.Renamed += (_, e) => _events.Writer.TryWrite(e);
+        _watcher.Error += (_, e) =>
         {
             LogWatcherError(_logger, e.GetException().Message);
             _reconciler.RequestScan();
         };
-        watcher.EnableRaisingEvents = true;
+        _watcher.EnableRaisingEvents = true;
+        return base.StartAsync(cancellationToken);
+    }
 
+    public override void Dispose()
+    {
+        _watcher?.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await foreach (var change in _events.Reader.ReadAllAsync(stoppingToken))
