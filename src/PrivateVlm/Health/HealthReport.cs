@@ -41,7 +41,9 @@ public sealed record HealthReport(string Status, int ExitCode, bool DaemonRunnin
             return new HealthReport("degraded", Degraded, true, "the daemon has not reported tier health yet (just started?)", tiers);
         }
 
-        var oldest = tiers.Min(t => t.UpdatedAt);
+        // Disabled tiers are decided by configuration at start-up and never re-polled: only live ones can go stale.
+        var live = tiers.Where(t => t.State != TierHealthState.Disabled).ToList();
+        var oldest = live.Count > 0 ? live.Min(t => t.UpdatedAt) : now;
         if (now - oldest > StaleAfter)
         {
             return new HealthReport("unhealthy", Unhealthy, true,

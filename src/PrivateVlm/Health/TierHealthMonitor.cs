@@ -59,6 +59,10 @@ public sealed partial class TierHealthMonitor : BackgroundService
             do
             {
                 await PollAsync(stoppingToken);
+                if (_tiers.All(t => !t.Enablement.Enabled))
+                {
+                    return; // nothing can change until a restart re-reads the configuration: an idle daemon stays idle
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }

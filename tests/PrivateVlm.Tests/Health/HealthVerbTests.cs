@@ -86,6 +86,17 @@ public sealed class HealthVerbTests
         Assert.Equal(HealthReport.Degraded, report.ExitCode);
     }
 
+    [Fact]
+    public void Disabled_tiers_recorded_once_at_start_up_never_look_stale()
+    {
+        var start = DateTimeOffset.UtcNow - TimeSpan.FromHours(3);
+        TierHealth Disabled(string tier) => new(tier, TierHealthState.Disabled, "not configured", null, start, start);
+
+        var report = HealthReport.Judge([Disabled("quick"), Disabled("deep")], daemonRunning: true, DateTimeOffset.UtcNow);
+
+        Assert.Equal(HealthReport.Healthy, report.ExitCode);
+    }
+
     private static void Record(TempLibrary library, DateTimeOffset at, params (string Tier, string State, int? ProcessId)[] tiers)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(library.DatabasePath)!);
