@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,6 +36,12 @@ internal static class RunVerb
     /// <summary>Exit codes: 0 after a requested stop (SIGTERM/SIGINT), 1 on a fatal error, 2 on bad configuration.</summary>
     public static async Task<int> RunAsync(IDictionary<string, string?> flags)
     {
+        // A stop requested while the host is still starting is still a requested stop (exit 0): the host's own
+        // SIGTERM handling only exists once it has started.
+        using var stopRequested = new CancellationTokenSource();
+        using var earlyTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopRequested.Cancel(); });
+        using var earlyInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopRequested.Cancel(); });
+
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddPrivateVlmSources(flags);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
@@ -67,8 +74,12 @@ internal static class RunVerb
         var logger = host.Services.GetRequiredService<ILogger<DaemonExit>>();
         try
         {
-            await host.StartAsync();
-            await host.WaitForShutdownAsync();
+            await host.StartAsync(stopRequested.Token);
+            await host.WaitForShutdownAsync(stopRequested.Token);
+        }
+        catch (OperationCanceledException) when (stopRequested.IsCancellationRequested)
+        {
+            await host.StopAsync(CancellationToken.None);
         }
         catch (Exception e)
         {
