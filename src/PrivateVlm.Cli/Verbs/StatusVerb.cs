@@ -23,7 +23,7 @@ internal static class StatusVerb
             try
             {
                 using var connection = library.OpenReadOnly();
-                status = PipelineStatus.Read(connection, TimeProvider.System);
+                status = PipelineStatus.Read(connection, TimeProvider.System).WithConfiguration(StagesFromFlags(parse.GetValue(database)));
             }
             catch (FileNotFoundException e)
             {
@@ -73,6 +73,13 @@ internal static class StatusVerb
         return services.GetRequiredService<LibraryDatabase>();
     }
 
+    /// <summary>The daemon's stages as this configuration (appsettings, PRIVATEVLM__ variables) sets them up; not started.</summary>
+    internal static IEnumerable<IPhotoStage> StagesFromFlags(string? databaseFlag)
+    {
+        var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)));
+        return new ServiceCollection().AddLogging().AddPhotoDaemon(configuration).BuildServiceProvider().GetServices<IPhotoStage>().ToList();
+    }
+
     private static void WritePlain(PipelineStatus status, string database)
     {
         Console.WriteLine($"database: {database}");
@@ -80,6 +87,11 @@ internal static class StatusVerb
         foreach (var s in status.Stages)
         {
             Console.WriteLine($"stage {s.Stage}: queued {s.Queued}, running {s.Running}, done {s.Done}, failed {s.Failed}, {s.DoneLastMinute}/min");
+        }
+
+        foreach (var s in status.NotConfigured)
+        {
+            Console.WriteLine($"stage {s.Stage}: not configured ({s.Reason})");
         }
 
         Console.WriteLine($"oldest queued: {status.OldestQueuedAt ?? "none"}");
@@ -100,6 +112,11 @@ internal static class StatusVerb
         }
 
         AnsiConsole.Write(table);
+        foreach (var s in status.NotConfigured)
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(s.Stage)}: not configured[/] ({Markup.Escape(s.Reason)})");
+        }
+
         AnsiConsole.MarkupLine($"Oldest queued: {Markup.Escape(status.OldestQueuedAt ?? "none")}");
         foreach (var e in status.LastErrors)
         {

@@ -10,6 +10,8 @@ internal static class VerbCatalog
         yield return RunVerb.Create();
         yield return StatusVerb.Create();
         yield return QueryVerb.Create();
+        yield return SearchVerb.Create();
+        yield return SimilarVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
     }

@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Configuration;
+using PrivateVlm.Embeddings.Labelling;
+using PrivateVlm.Embeddings.Search;
 using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Embeddings;
@@ -28,6 +30,12 @@ public static class EmbeddingsServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>()?.CreateLogger<ClipModel>());
         });
         services.AddSingleton(_ => ZeroShotLabels.Everyday());
+        services.AddSingleton(sp => new InstalledClipModel(
+            sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value,
+            sp.GetService<AppPaths>() ?? AppPaths.ForCurrentUser(),
+            sp.GetRequiredService<ClipModel>));
+        services.AddSingleton<LabelEmbeddingCache>();
+        services.AddSingleton<PhotoSearch>();
         return services;
     }
 }
