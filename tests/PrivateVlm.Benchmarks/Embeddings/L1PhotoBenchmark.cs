@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Imaging;
 using PrivateVlm.Interop.OnnxRuntime;
@@ -109,6 +110,25 @@ public sealed class L1PhotoBenchmark : IFigureBenchmark
 
                 var perSecond = done / clock.Elapsed.TotalSeconds;
                 Console.WriteLine($"{batch,5}  {done,6}  {perSecond,8:F2}  {1000 / perSecond,8:F1}  {done * flops / encodeSeconds / 1e9,14:F1}");
+            }
+
+            // The embedding stage's arrangement: EncodeBatch workers each prepare a photo and hand it to the batcher,
+            // which encodes whatever is waiting in one call.
+            foreach (var workers in new[] { 1, 4 })
+            {
+                using var batcher = new ImageEncodeBatcher(() => encoder, workers);
+                var next = 0;
+                var clock = Stopwatch.StartNew();
+                await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
+                {
+                    while (Interlocked.Increment(ref next) <= photos)
+                    {
+                        var pixels = await preparation.PrepareEncoderInputAsync(jpeg, spec, CancellationToken.None);
+                        await batcher.EncodeAsync(pixels, CancellationToken.None);
+                    }
+                })));
+                var perSecond = photos / clock.Elapsed.TotalSeconds;
+                Console.WriteLine($"stage arrangement, {workers} worker(s) + batcher (max batch {workers}): {perSecond:F2} photos/s, {1000 / perSecond:F1} ms/photo");
             }
 
             return 0;
