@@ -23,7 +23,7 @@ internal static class StatusVerb
             try
             {
                 using var connection = library.OpenReadOnly();
-                status = PipelineStatus.Read(connection, TimeProvider.System).WithConfiguration(StagesFromFlags(parse.GetValue(database)));
+                status = WithStageConfiguration(PipelineStatus.Read(connection, TimeProvider.System), parse.GetValue(database));
             }
             catch (FileNotFoundException e)
             {
@@ -73,11 +73,13 @@ internal static class StatusVerb
         return services.GetRequiredService<LibraryDatabase>();
     }
 
-    /// <summary>The daemon's stages as this configuration (appsettings, PRIVATEVLM__ variables) sets them up; not started.</summary>
-    internal static IEnumerable<IPhotoStage> StagesFromFlags(string? databaseFlag)
+    /// <summary>Adds which of the daemon's stages this configuration (appsettings, PRIVATEVLM__ variables) leaves not
+    /// configured, and why; the stages are built, never started.</summary>
+    internal static PipelineStatus WithStageConfiguration(PipelineStatus status, string? databaseFlag)
     {
         var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)));
-        return new ServiceCollection().AddLogging().AddPhotoDaemon(configuration).BuildServiceProvider().GetServices<IPhotoStage>().ToList();
+        using var services = new ServiceCollection().AddLogging().AddPhotoDaemon(configuration).BuildServiceProvider();
+        return status.WithConfiguration(services.GetServices<IPhotoStage>());
     }
 
     private static void WritePlain(PipelineStatus status, string database)

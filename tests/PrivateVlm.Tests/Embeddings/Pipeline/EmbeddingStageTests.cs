@@ -87,7 +87,9 @@ public sealed class EmbeddingStageTests(L1Library fixture)
         Assert.Equal("failed", embedding.State);
         Assert.Equal(1, embedding.Attempts); // rejected, not retried: the file is the problem
         Assert.False(string.IsNullOrWhiteSpace(embedding.Error));
-        Assert.Contains("Corrupt JPEG data", embedding.Error, StringComparison.Ordinal);
+        // The decoder detail ("Corrupt JPEG data: ...") can be lost when another photo decodes at the same moment
+        // (libvips keeps one error buffer per process), so only the stable part is asserted.
+        Assert.Contains("cannot decode jpeg", embedding.Error, StringComparison.Ordinal);
         Assert.Equal(0, library.Scalar<long>(
             "SELECT count(*) FROM photo_embeddings e JOIN files f ON f.photo_id = e.photo_id WHERE f.path = @path", new { path = fixture.Corrupted }));
         Assert.Equal(DecodablePhotos, library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'embedding' AND state = 'done'"));
