@@ -41,6 +41,7 @@ public sealed class PhotoSearch
         var query = await Task.Run(() =>
         {
             var runtime = OnnxRuntimeEnvironment.Load(model.Options.OnnxRuntimePath);
+            // One short text per run: CoreML's model compilation would cost more than the CPU encode it saves.
             using var encoder = ClipTextEncoder.Open(runtime, folder, model.Options.SessionOptions(model.Paths) with { PreferCoreML = false });
             return encoder.Encode(text);
         }, cancellationToken).ConfigureAwait(false);
