@@ -3,7 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Health;
+using PrivateVlm.Imaging;
 using PrivateVlm.Ingest;
 using PrivateVlm.ModelServers;
 using PrivateVlm.Metadata;
@@ -44,6 +47,10 @@ public static class PhotoDaemonServices
 
         services.AddSingleton<PhotoMetadataReader>();
         services.AddSingleton<IPhotoStage, MetadataStage>();
+
+        services.AddImaging(configuration);
+        services.AddEmbeddings(configuration);
+        services.AddSingleton<IPhotoStage, EmbeddingStage>();
 
         services.AddHostedService<LibraryStartup>();
         services.AddHostedService<DatabaseWatchdog>();

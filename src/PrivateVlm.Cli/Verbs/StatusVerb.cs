@@ -23,7 +23,7 @@ internal static class StatusVerb
             try
             {
                 using var connection = library.OpenReadOnly();
-                status = PipelineStatus.Read(connection, TimeProvider.System);
+                status = WithStageConfiguration(PipelineStatus.Read(connection, TimeProvider.System), parse.GetValue(database));
             }
             catch (FileNotFoundException e)
             {
@@ -73,6 +73,15 @@ internal static class StatusVerb
         return services.GetRequiredService<LibraryDatabase>();
     }
 
+    /// <summary>Adds which of the daemon's stages this configuration (appsettings, PRIVATEVLM__ variables) leaves not
+    /// configured, and why; the stages are built, never started.</summary>
+    internal static PipelineStatus WithStageConfiguration(PipelineStatus status, string? databaseFlag)
+    {
+        var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)));
+        using var services = new ServiceCollection().AddLogging().AddPhotoDaemon(configuration).BuildServiceProvider();
+        return status.WithConfiguration(services.GetServices<IPhotoStage>());
+    }
+
     private static void WritePlain(PipelineStatus status, string database)
     {
         Console.WriteLine($"database: {database}");
@@ -80,6 +89,11 @@ internal static class StatusVerb
         foreach (var s in status.Stages)
         {
             Console.WriteLine($"stage {s.Stage}: queued {s.Queued}, running {s.Running}, done {s.Done}, failed {s.Failed}, {s.DoneLastMinute}/min");
+        }
+
+        foreach (var s in status.NotConfigured)
+        {
+            Console.WriteLine($"stage {s.Stage}: not configured ({s.Reason})");
         }
 
         Console.WriteLine($"oldest queued: {status.OldestQueuedAt ?? "none"}");
@@ -100,6 +114,11 @@ internal static class StatusVerb
         }
 
         AnsiConsole.Write(table);
+        foreach (var s in status.NotConfigured)
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(s.Stage)}: not configured[/] ({Markup.Escape(s.Reason)})");
+        }
+
         AnsiConsole.MarkupLine($"Oldest queued: {Markup.Escape(status.OldestQueuedAt ?? "none")}");
         foreach (var e in status.LastErrors)
         {

@@ -11,6 +11,8 @@ internal static class VerbCatalog
         yield return StatusVerb.Create();
         yield return HealthVerb.Create();
         yield return QueryVerb.Create();
+        yield return SearchVerb.Create();
+        yield return SimilarVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
     }

@@ -27,6 +27,29 @@ public sealed class ClipTextEncoder : IDisposable
 
     public ClipTokenizer Tokenizer { get; }
 
+    /// <summary>Opens only the text side of a model (text search needs no image session).</summary>
+    public static ClipTextEncoder Open(OnnxRuntimeEnvironment runtime, ClipModelFolder model, OnnxSessionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(model);
+        var vocabulary = ClipVocabulary.FromTokenizerJson(model.TokenizerPath);
+        if (!vocabulary.TokenIds.TryGetValue(model.PadToken, out var padId))
+        {
+            throw new ClipModelException($"{model.TokenizerPath} has no id for the pad token '{model.PadToken}'.");
+        }
+
+        var session = runtime.OpenSession(model.TextualModelPath, options);
+        try
+        {
+            return new ClipTextEncoder(session, new ClipTokenizer(vocabulary, model.ContextLength, padId, model.TextCleaning), model);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
     public ClipModelFolder Model { get; }
 
     public int Dimensions => Model.EmbedDimensions;

@@ -19,6 +19,9 @@ public sealed record EmbeddingsOptions
     /// <summary>Threads ONNX Runtime may use inside one encode; 2 leaves room for decoding and the VLM tiers on small machines.</summary>
     public int IntraOpThreads { get; set; } = 2;
 
+    /// <summary>Most photos L1 encodes in one call when a backlog is waiting (also how many photos L1 works on at once).</summary>
+    public int EncodeBatch { get; set; } = 4;
+
     public bool UseCoreML { get; set; } = OperatingSystem.IsMacOS();
 
     public string ModelFolder(AppPaths paths) => ModelPath ?? Path.Combine(paths.ModelsDirectory, ModelName);

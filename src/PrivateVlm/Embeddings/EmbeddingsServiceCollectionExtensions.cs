@@ -3,6 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Configuration;
+using PrivateVlm.Embeddings.Labelling;
+using PrivateVlm.Embeddings.Pipeline;
+using PrivateVlm.Embeddings.Search;
 using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Embeddings;
@@ -17,7 +20,8 @@ public static class EmbeddingsServiceCollectionExtensions
     {
         services.AddOptions<EmbeddingsOptions>()
             .Bind(configuration.GetSection(EmbeddingsOptions.Section))
-            .Validate(o => o.IntraOpThreads >= 1, "Embeddings:IntraOpThreads must be at least 1.");
+            .Validate(o => o.IntraOpThreads >= 1, "Embeddings:IntraOpThreads must be at least 1.")
+            .Validate(o => o.EncodeBatch is >= 1 and <= 64, "Embeddings:EncodeBatch must be 1..64.");
         services.AddSingleton(sp => OnnxRuntimeEnvironment.Load(sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value.OnnxRuntimePath));
         services.AddSingleton(sp =>
         {
@@ -28,6 +32,14 @@ public static class EmbeddingsServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>()?.CreateLogger<ClipModel>());
         });
         services.AddSingleton(_ => ZeroShotLabels.Everyday());
+        services.AddSingleton(sp => new InstalledClipModel(
+            sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value,
+            sp.GetService<AppPaths>() ?? AppPaths.ForCurrentUser(),
+            sp.GetRequiredService<ClipModel>));
+        services.AddSingleton<LabelEmbeddingCache>();
+        services.AddSingleton(sp => new ImageEncodeBatcher(
+            () => sp.GetRequiredService<InstalledClipModel>().Open().Images, sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value.EncodeBatch));
+        services.AddSingleton<PhotoSearch>();
         return services;
     }
 }

@@ -14,6 +14,16 @@ public sealed record PipelineStatus(
     string? OldestQueuedAt,
     IReadOnlyList<RecentError> LastErrors)
 {
+    /// <summary>Registered stages that cannot run here (e.g. L1 without a CLIP model), with the reason.</summary>
+    public IReadOnlyList<UnconfiguredStage> NotConfigured { get; init; } = [];
+
+    /// <summary>This status plus which of <paramref name="stages"/> are not configured in this process's configuration.</summary>
+    public PipelineStatus WithConfiguration(IEnumerable<IPhotoStage> stages) => this with
+    {
+        NotConfigured = stages.Where(s => !s.IsConfigured)
+            .Select(s => new UnconfiguredStage(s.Name, s.NotConfiguredReason ?? "a stage it depends on is not configured")).ToList(),
+    };
+
     public static PipelineStatus Read(SqliteConnection connection, TimeProvider time, int errorCount = 5)
     {
         var oneMinuteAgo = UtcText.From(time.GetUtcNow() - TimeSpan.FromMinutes(1));
@@ -51,6 +61,8 @@ public sealed record PipelineStatus(
             errors);
     }
 }
+
+public sealed record UnconfiguredStage(string Stage, string Reason);
 
 public sealed record StageProgress(string Stage, long Queued, long Running, long Done, long Failed, long DoneLastMinute, string? OldestQueuedAt)
 {

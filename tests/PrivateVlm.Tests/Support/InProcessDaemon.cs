@@ -23,6 +23,8 @@ public sealed class InProcessDaemon : IAsyncDisposable
             ["Watch:Folder"] = library.Inbox,
             ["Watch:StabilityWindow"] = "00:00:00.300",
             ["Database:Path"] = library.DatabasePath,
+            // No CLIP model unless a test installs one: a model at the user's default location must not change tests.
+            ["Embeddings:ModelPath"] = Path.Combine(library.Root, "no-clip-model"),
         });
         if (settings is not null)
         {

@@ -7,68 +7,186 @@ public readonly record struct RankedMatch(int Row, float Score);
 
 /// <summary>
 /// Exact top-k cosine ranking over a contiguous row-major matrix of L2-normalised embeddings (so cosine = dot
-/// product). A bounded min-heap keeps memory at k entries however many photos there are.
+/// product). Each scan keeps a bounded min-heap of k entries however many photos there are. Equal scores rank the
+/// lower row first; NaN scores are skipped.
 /// </summary>
 public static class CosineRanking
 {
+    // Below this many rows per chunk, starting another thread costs more than the scan it saves.
+    private const int MinRowsPerChunk = 8192;
+
+    /// <summary>Single-threaded scan.</summary>
     public static IReadOnlyList<RankedMatch> TopK(ReadOnlySpan<float> matrix, int dimensions, ReadOnlySpan<float> query, int k)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
-        if (query.Length != dimensions)
-        {
-            throw new ArgumentException($"The query has {query.Length} dimensions; the stored embeddings have {dimensions}.", nameof(query));
-        }
-
-        if (matrix.Length % dimensions != 0)
-        {
-            throw new ArgumentException($"The matrix length {matrix.Length} is not a multiple of {dimensions}.", nameof(matrix));
-        }
-
-        var rows = matrix.Length / dimensions;
+        var rows = Validate(matrix.Length, dimensions, query.Length);
         k = Math.Min(k, rows);
         if (k <= 0)
         {
             return [];
         }
 
-        // Min-heap on score: the root is the weakest of the best k so far. Ties prefer the lower row (stable order).
-        var heap = new PriorityQueue<int, (float Score, int NegRow)>(k + 1, WeakestFirst.Instance);
-        for (var row = 0; row < rows; row++)
-        {
-            var score = TensorPrimitives.Dot(matrix.Slice(row * dimensions, dimensions), query);
-            if (float.IsNaN(score))
-            {
-                continue;
-            }
-
-            if (heap.Count < k)
-            {
-                heap.Enqueue(row, (score, -row));
-            }
-            else if (heap.TryPeek(out _, out var weakest) && score > weakest.Score)
-            {
-                heap.DequeueEnqueue(row, (score, -row));
-            }
-        }
-
-        var result = new RankedMatch[heap.Count];
-        for (var i = result.Length - 1; i >= 0; i--)
-        {
-            heap.TryDequeue(out var row, out var priority);
-            result[i] = new RankedMatch(row, priority.Score);
-        }
-
-        return result;
+        var heap = new TopHeap(k);
+        heap.Scan(matrix, dimensions, query, 0, rows);
+        return heap.Sorted();
     }
 
-    private sealed class WeakestFirst : IComparer<(float Score, int NegRow)>
+    /// <summary>
+    /// The scan split over up to <paramref name="parallelism"/> chunks (default: the processor count), each with its
+    /// own heap, merged at the end; the result equals the single-threaded one exactly.
+    /// </summary>
+    public static IReadOnlyList<RankedMatch> TopKParallel(
+        ReadOnlyMemory<float> matrix, int dimensions, ReadOnlyMemory<float> query, int k, int? parallelism = null)
     {
-        public static readonly WeakestFirst Instance = new();
-
-        public int Compare((float Score, int NegRow) x, (float Score, int NegRow) y)
+        var rows = Validate(matrix.Length, dimensions, query.Length);
+        k = Math.Min(k, rows);
+        if (k <= 0)
         {
-            var byScore = x.Score.CompareTo(y.Score);
-            return byScore != 0 ? byScore : x.NegRow.CompareTo(y.NegRow);
+            return [];
+        }
+
+        var chunks = Math.Clamp(Math.Min(parallelism ?? Environment.ProcessorCount, rows / MinRowsPerChunk), 1, 64);
+        if (chunks == 1)
+        {
+            return TopK(matrix.Span, dimensions, query.Span, k);
+        }
+
+        var heaps = new TopHeap[chunks];
+        var perChunk = (rows + chunks - 1) / chunks;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        {
+            var first = c * perChunk;
+            var end = Math.Min(rows, first + perChunk);
+            var heap = new TopHeap(k);
+            heap.Scan(matrix.Span, dimensions, query.Span, first, end);
+            heaps[c] = heap;
+        });
+
+        var merged = new TopHeap(k);
+        foreach (var heap in heaps)
+        {
+            heap.CopyInto(merged);
+        }
+
+        return merged.Sorted();
+    }
+
+    private static int Validate(int matrixLength, int dimensions, int queryLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
+        if (queryLength != dimensions)
+        {
+            throw new ArgumentException($"The query has {queryLength} dimensions; the stored embeddings have {dimensions}.", nameof(queryLength));
+        }
+
+        if (matrixLength % dimensions != 0)
+        {
+            throw new ArgumentException($"The matrix length {matrixLength} is not a multiple of {dimensions}.", nameof(matrixLength));
+        }
+
+        return matrixLength / dimensions;
+    }
+
+    /// <summary>A fixed-size min-heap in two arrays: the root is the weakest of the best k so far (lowest score,
+    /// then highest row). No allocation per row.</summary>
+    private sealed class TopHeap(int capacity)
+    {
+        private readonly float[] scores = new float[capacity];
+        private readonly int[] rows = new int[capacity];
+        private int count;
+
+        public void Scan(ReadOnlySpan<float> matrix, int dimensions, ReadOnlySpan<float> query, int first, int end)
+        {
+            for (var row = first; row < end; row++)
+            {
+                Offer(TensorPrimitives.Dot(matrix.Slice(row * dimensions, dimensions), query), row);
+            }
+        }
+
+        public void Offer(float score, int row)
+        {
+            if (float.IsNaN(score))
+            {
+                return;
+            }
+
+            if (count < capacity)
+            {
+                scores[count] = score;
+                rows[count] = row;
+                SiftUp(count++);
+            }
+            else if (Weaker(scores[0], rows[0], score, row))
+            {
+                scores[0] = score;
+                rows[0] = row;
+                SiftDown(0);
+            }
+        }
+
+        public void CopyInto(TopHeap other)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                other.Offer(scores[i], rows[i]);
+            }
+        }
+
+        public RankedMatch[] Sorted()
+        {
+            var result = new RankedMatch[count];
+            for (var i = 0; i < count; i++)
+            {
+                result[i] = new RankedMatch(rows[i], scores[i]);
+            }
+
+            Array.Sort(result, static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
+            return result;
+        }
+
+        // a is weaker than b: lower score, or the same score on a later row.
+        private static bool Weaker(float aScore, int aRow, float bScore, int bRow) =>
+            aScore < bScore || (aScore == bScore && aRow > bRow);
+
+        private void SiftUp(int i)
+        {
+            while (i > 0)
+            {
+                var parent = (i - 1) / 2;
+                if (!Weaker(scores[i], rows[i], scores[parent], rows[parent]))
+                {
+                    return;
+                }
+
+                Swap(i, parent);
+                i = parent;
+            }
+        }
+
+        private void SiftDown(int i)
+        {
+            while (true)
+            {
+                var left = (2 * i) + 1;
+                if (left >= count)
+                {
+                    return;
+                }
+
+                var weakest = left + 1 < count && Weaker(scores[left + 1], rows[left + 1], scores[left], rows[left]) ? left + 1 : left;
+                if (!Weaker(scores[weakest], rows[weakest], scores[i], rows[i]))
+                {
+                    return;
+                }
+
+                Swap(i, weakest);
+                i = weakest;
+            }
+        }
+
+        private void Swap(int a, int b)
+        {
+            (scores[a], scores[b]) = (scores[b], scores[a]);
+            (rows[a], rows[b]) = (rows[b], rows[a]);
         }
     }
 }

@@ -53,7 +53,7 @@ public sealed class EmbeddingIndex
     {
         var unit = query.ToArray();
         EmbeddingVector.Normalize(unit);
-        return CosineRanking.TopK(matrix.AsSpan(0, Count * Dimensions), Dimensions, unit, k)
+        return CosineRanking.TopKParallel(matrix.AsMemory(0, Count * Dimensions), Dimensions, unit, k)
             .Select(m => new PhotoMatch(photoIds[m.Row], m.Score))
             .ToList();
     }

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Logging;
+using PrivateVlm.Embeddings.Labelling;
+using PrivateVlm.Embeddings.Storage;
+using PrivateVlm.Imaging;
+using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Interop.Vips;
+using PrivateVlm.Pipeline;
+
+namespace PrivateVlm.Embeddings.Pipeline;
+
+/// <summary>
+/// L1: the photo's CLIP image embedding (for text and similarity search) and its top zero-shot labels from the
+/// shipped label list. Not configured, with the reason, when no model or no ONNX Runtime is installed; L0 and the
+/// tiers after L1 carry on without it.
+/// </summary>
+public sealed partial class EmbeddingStage : IPhotoStage
+{
+    public const string StageName = "embedding";
+
+    /// <summary>How long a machine problem (libvips or the model unusable) parks a photo before it is tried again.</summary>
+    public static readonly TimeSpan MachineProblemDelay = TimeSpan.FromMinutes(30);
+
+    private readonly InstalledClipModel model;
+    private readonly ImagePreparation imaging;
+    private readonly LabelEmbeddingCache labelCache;
+    private readonly ImageEncodeBatcher batcher;
+    private readonly TimeProvider time;
+    private readonly ILogger<EmbeddingStage> logger;
+
+    public EmbeddingStage(InstalledClipModel model, ImagePreparation imaging, LabelEmbeddingCache labelCache, ImageEncodeBatcher batcher,
+        TimeProvider time, ILogger<EmbeddingStage> logger)
+    {
+        this.batcher = batcher;
+        Policy = new(Concurrency: batcher.MaxBatch, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(90));
+        this.model = model;
+        this.imaging = imaging;
+        this.labelCache = labelCache;
+        this.time = time;
+        this.logger = logger;
+    }
+
+    public string Name => StageName;
+
+    public IReadOnlyList<string> Prerequisites => ["metadata"];
+
+    // ONNX Runtime already spreads one encode over IntraOpThreads (2) cores, so the encoder runs one call at a time.
+    // Workers = EncodeBatch so that, with a backlog, photos are decoded while the previous batch encodes and then
+    // encoded together (the l1-photo benchmark measured batch 4 ~1.5x the photos/s of batch 1 on 2 cores); a lone
+    // photo never waits for a batch. Results stay per photo (BatchSize 1): each is durable as soon as it exists.
+    // The time limit covers the first photo's model open and label encoding, and waiting behind one batch.
+    public StagePolicy Policy { get; }
+
+    public bool IsConfigured => model.IsInstalled;
+
+    public string? NotConfiguredReason => model.Problem;
+
+    public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
+    {
+        ClipModel clip;
+        LabelEmbeddings labels;
+        try
+        {
+            clip = await Task.Run(model.Open, cancellationToken).ConfigureAwait(false);
+            labels = await labelCache.GetAsync(clip, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ClipModelException or OnnxRuntimeException)
+        {
+            LogModelUnusable(logger, model.Options.ModelFolder(model.Paths), e.Message);
+            return new StageOutcome.Postponed(MachineProblemDelay, $"CLIP model cannot be opened: {e.Message}");
+        }
+
+        var folder = clip.Folder;
+        var spec = new EncoderInputSpec(folder.ImageSize, [.. folder.Mean], [.. folder.Std]);
+        float[] pixels;
+        try
+        {
+            pixels = await imaging.PrepareEncoderInputAsync(job.Path, spec, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PhotoRejectedException e)
+        {
+            return new StageOutcome.Rejected(e.Message);
+        }
+        catch (VipsUnavailableException e)
+        {
+            LogVipsUnavailable(logger, e.Message);
+            return new StageOutcome.Postponed(MachineProblemDelay, $"libvips unavailable: {e.Message}");
+        }
+
+        var embedding = await batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false);
+        var top = labels.TopLabels(embedding);
+        var now = time.GetUtcNow();
+        return StageOutcome.Succeeded((connection, transaction) =>
+            EmbeddingTables.SavePhoto(connection, transaction, job.PhotoId, folder.Name, embedding, labels.Labels.Version, top, now));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "L1 paused: libvips is not usable on this machine ({Reason}). Photos wait; install libvips (brew install vips) and they continue.")]
+    private static partial void LogVipsUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "L1 paused: the CLIP model in {Folder} cannot be opened ({Reason}). Photos wait; reinstall the model (see models/README.md).")]
+    private static partial void LogModelUnusable(ILogger logger, string folder, string reason);
+}
