@@ -3,10 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Imaging;
 using PrivateVlm.Ingest;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
+using PrivateVlm.Vlm.Stages;
 
 namespace PrivateVlm;
 
@@ -42,6 +44,8 @@ public static class PhotoDaemonServices
 
         services.AddSingleton<PhotoMetadataReader>();
         services.AddSingleton<IPhotoStage, MetadataStage>();
+        services.AddImaging(configuration);
+        services.AddVisionStages(configuration); // AddVlm + the "quick" and "deep" stages (off until Tiers:*:Enabled)
 
         services.AddHostedService<LibraryStartup>();
         services.AddHostedService<DatabaseWatchdog>();

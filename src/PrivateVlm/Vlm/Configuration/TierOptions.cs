@@ -3,6 +3,10 @@ namespace PrivateVlm.Vlm.Configuration;
 /// <summary>One VLM tier (Tiers:Quick or Tiers:Deep): where its model servers are and how it calls them.</summary>
 public sealed record TierOptions
 {
+    /// <summary>Off by default: a user without model servers must not accumulate postponed jobs. Set
+    /// Tiers:Quick:Enabled=true (PRIVATEVLM__Tiers__Quick__Enabled=true) once a server runs at the endpoint.</summary>
+    public bool Enabled { get; init; }
+
     /// <summary>Base URLs of OpenAI-compatible servers (e.g. http://127.0.0.1:8086). Empty = <see cref="DefaultEndpoint"/>.</summary>
     public List<string> Endpoints { get; init; } = [];
 
