@@ -63,16 +63,22 @@ public static class VlmResultsTable
             DescriptionFacts.Entities(result.Description).Select(e => new { result.PhotoId, result.Tier, e.Kind, e.Name, e.Count, e.Detail }),
             transaction);
 
+        // One search row per (photo, tier) at a fixed rowid, replaced by rowid: deleting by a scan of the UNINDEXED
+        // columns is slow and, inside a transaction that wrote other tables first, made FTS5 report corruption.
         var search = DescriptionFacts.Search(result.Description);
-        connection.Execute("DELETE FROM vlm_search WHERE photo_id = @PhotoId AND tier = @Tier", key, transaction);
+        var rowId = SearchRowId(result.PhotoId, result.Tier);
+        connection.Execute("DELETE FROM vlm_search WHERE rowid = @RowId", new { RowId = rowId }, transaction);
         connection.Execute(
             """
-            INSERT INTO vlm_search (photo_id, tier, caption, scene, entities, text_seen)
-            VALUES (@PhotoId, @Tier, @Caption, @Scene, @Entities, @TextSeen)
+            INSERT INTO vlm_search (rowid, photo_id, tier, caption, scene, entities, text_seen)
+            VALUES (@RowId, @PhotoId, @Tier, @Caption, @Scene, @Entities, @TextSeen)
             """,
-            new { result.PhotoId, result.Tier, search.Caption, search.Scene, search.Entities, search.TextSeen },
+            new { RowId = rowId, result.PhotoId, result.Tier, search.Caption, search.Scene, search.Entities, search.TextSeen },
             transaction);
     }
+
+    /// <summary>The search row of a photo's tier: photo id x 2, + 1 for deep.</summary>
+    public static long SearchRowId(long photoId, string tier) => photoId * 2 + (tier == "deep" ? 1 : 0);
 
     public static void RecordFailure(
         SqliteConnection connection, SqliteTransaction transaction, long photoId, string tier, string error, string? rawText, DateTimeOffset now) =>

@@ -27,6 +27,9 @@ public static class VisionStagesServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddVisionStages(this IServiceCollection services, IConfiguration configuration)
     {
+        // The VLM stages write full-text rows in a process that also runs libvips: see SqliteSymbolBinding. Done at
+        // composition, the earliest point that is surely before libvips is initialised.
+        Interop.Sqlite.SqliteSymbolBinding.BindBundledSqliteFirst();
         services.AddVlm(configuration);
         services.AddSingleton<IPhotoStage>(sp => Create<QuickDescription>(sp, QuickPrerequisites, c => c.Quick));
         services.AddSingleton<IPhotoStage>(sp => Create<DeepDescription>(sp, DeepPrerequisites, c => c.Deep));
