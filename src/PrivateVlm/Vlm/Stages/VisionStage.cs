@@ -109,8 +109,14 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                     case FailureAdvice.RetrySmallerImage when !shrunk:
                     {
                         shrunk = true;
-                        // Without the server's counts assume the image must halve: it errs small, never too large again.
-                        budget = budget.ShrunkToFit(e.PromptTokens ?? 2, e.ContextTokens ?? 1);
+                        // Scaled from the image actually sent (a small photo is already under the budget), by the
+                        // server's overshoot; without its counts assume the image must halve: it errs small.
+                        var sent = budget with
+                        {
+                            MaxPixels = Math.Min(budget.MaxPixels, (long)image.Width * image.Height),
+                            LongSide = Math.Min(budget.LongSide, Math.Max(image.Width, image.Height)),
+                        };
+                        budget = sent.ShrunkToFit(e.PromptTokens ?? 2, e.ContextTokens ?? 1);
                         var smaller = await _imaging.PrepareVlmImageAsync(job.Path, ToImagingBudget(budget), cancellationToken);
                         VisionStageLog.ShrinkingImage(_logger, Name, job.PhotoId, image.Width, image.Height, smaller.Width, smaller.Height, e.Message);
                         failures.Add(($"{e.Message}; retried at {smaller.Width}x{smaller.Height}", null));
