@@ -35,7 +35,7 @@ public sealed class DeepThroughputBenchmark : IFigureBenchmark
             }
 
             using var daemon = VlmStageDaemon.Start(folder, Path.Combine(work, "privatevlm.db"), settings);
-            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM schema_migrations") >= 3, TimeSpan.FromSeconds(30));
+            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT max(version) FROM schema_migrations") >= 3, TimeSpan.FromSeconds(30));
 
             var sources = Directory.EnumerateFiles(Path.Combine(BenchmarkCorpus.Root, "near-dup", "ukbench", "base"), "*.jpg").Order(StringComparer.Ordinal).ToList();
             var staging = Path.Combine(work, "staging");

@@ -28,7 +28,7 @@ public sealed class QuickLatencyBenchmark : IFigureBenchmark
             var settings = VlmStageDaemon.Tier("Quick", server.BaseUri, 4);
             settings["Watch:StabilityWindow"] = "00:00:00.300";
             using var daemon = VlmStageDaemon.Start(folder, Path.Combine(work, "privatevlm.db"), settings);
-            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM schema_migrations") >= 3, TimeSpan.FromSeconds(30));
+            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT max(version) FROM schema_migrations") >= 3, TimeSpan.FromSeconds(30));
             await Task.Delay(1000);
 
             var sources = Directory.EnumerateFiles(Path.Combine(BenchmarkCorpus.Root, "near-dup", "ukbench", "base"), "*.jpg").Order(StringComparer.Ordinal).ToList();
