@@ -34,22 +34,24 @@ public static class VisionStagePolicy
     }
 
     /// <summary>
-    /// Workers per tier. Each worker has one request in flight, so the stage's concurrency is the tier's
-    /// Concurrency (the server's slots) times its endpoints. When the deep tier shares an endpoint with the quick
-    /// tier, it uses at most quick.Concurrency - 1 of that server's slots (at least one), so a newly dropped photo's
-    /// quick pass always finds a free slot instead of queuing behind a deep backlog inside the server.
+    /// Workers per tier. Each worker has one request in flight and the tier's router never lets more than Concurrency
+    /// (the server's slots) per endpoint through, so a tier gets its slots times its endpoints, plus one worker that
+    /// prepares the next photo's JPEG while every slot is busy and waits in the router: a slot is refilled the moment
+    /// it frees instead of after a claim, a decode and an encode.
+    /// When the deep tier shares an endpoint with the quick tier, it uses at most quick.Concurrency - 1 of that
+    /// server's slots (at least one) and gets no extra worker, so a newly dropped photo's quick pass always finds a
+    /// free slot instead of queuing behind a deep backlog inside the server.
     /// </summary>
     public static (int Quick, int Deep) Concurrency(TierOptions quick, TierOptions deep)
     {
         var quickEndpoints = SafeEndpoints(quick);
         var deepEndpoints = SafeEndpoints(deep);
-        var quickWorkers = Math.Max(1, quick.Concurrency) * Math.Max(1, quickEndpoints.Count);
-        var deepWorkers = deepEndpoints.Count == 0
-            ? Math.Max(1, deep.Concurrency)
-            : deepEndpoints.Sum(e => quick.Enabled && quickEndpoints.Contains(e)
-                ? Math.Max(1, Math.Min(deep.Concurrency, quick.Concurrency - 1))
-                : Math.Max(1, deep.Concurrency));
-        return (quickWorkers, Math.Max(1, deepWorkers));
+        var quickWorkers = Math.Max(1, quick.Concurrency) * Math.Max(1, quickEndpoints.Count) + 1;
+        var shared = quick.Enabled && deepEndpoints.Any(quickEndpoints.Contains);
+        var deepWorkers = deepEndpoints.Sum(e => quick.Enabled && quickEndpoints.Contains(e)
+            ? Math.Max(1, Math.Min(deep.Concurrency, quick.Concurrency - 1))
+            : Math.Max(1, deep.Concurrency));
+        return (quickWorkers, Math.Max(1, deepWorkers) + (shared ? 0 : 1));
     }
 
     private static IReadOnlyList<Uri> SafeEndpoints(TierOptions tier)

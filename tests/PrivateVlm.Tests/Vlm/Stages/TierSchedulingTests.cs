@@ -17,10 +17,10 @@ public sealed class TierSchedulingTests : IDisposable
     {
         var shared = TierOptions.QuickDefaults with { Enabled = true, Endpoints = ["http://127.0.0.1:8086"], Concurrency = 4 };
         var deep = TierOptions.DeepDefaults with { Enabled = true, Endpoints = ["http://127.0.0.1:8086"], Concurrency = 4 };
-        Assert.Equal((4, 3), VisionStagePolicy.Concurrency(shared, deep));
-        Assert.Equal((2, 1), VisionStagePolicy.Concurrency(shared with { Concurrency = 2 }, deep with { Concurrency = 2 }));
-        // Separate servers: each tier uses its own slots; two deep endpoints double the deep workers.
-        Assert.Equal((4, 4), VisionStagePolicy.Concurrency(shared, deep with { Concurrency = 2, Endpoints = ["http://127.0.0.1:8080", "http://127.0.0.1:8081"] }));
+        Assert.Equal((5, 3), VisionStagePolicy.Concurrency(shared, deep));
+        Assert.Equal((3, 1), VisionStagePolicy.Concurrency(shared with { Concurrency = 2 }, deep with { Concurrency = 2 }));
+        // Separate servers: each tier uses its own slots (two deep endpoints double them) plus one worker preparing ahead.
+        Assert.Equal((5, 5), VisionStagePolicy.Concurrency(shared, deep with { Concurrency = 2, Endpoints = ["http://127.0.0.1:8080", "http://127.0.0.1:8081"] }));
         // The time limit covers two calls that each run every retry to the per-attempt timeout.
         var policy = VisionStagePolicy.For(TierOptions.DeepDefaults, 1, TimeSpan.FromSeconds(20));
         Assert.True(policy.TimeLimit > TierOptions.DeepDefaults.Timeout * 2 * (TierOptions.DeepDefaults.Resilience.RetryAttempts + 1));
@@ -34,7 +34,7 @@ public sealed class TierSchedulingTests : IDisposable
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", serviceMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await using var daemon = await InProcessDaemon.StartAsync(_library, StageSettings.Tiers(server.BaseUri, server.BaseUri, quickConcurrency: 2, deepConcurrency: 2));
         var stages = daemon.Services.GetRequiredService<StageCatalog>();
-        Assert.Equal(2, stages["quick"].Policy.Concurrency);
+        Assert.Equal(3, stages["quick"].Policy.Concurrency);
         Assert.Equal(1, stages["deep"].Policy.Concurrency);
 
         var photos = StageSettings.Jpegs(5);
