@@ -12,6 +12,7 @@ using PrivateVlm.ModelServers;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
+using PrivateVlm.Vlm.Stages;
 
 namespace PrivateVlm;
 
@@ -51,6 +52,8 @@ public static class PhotoDaemonServices
         services.AddImaging(configuration);
         services.AddEmbeddings(configuration);
         services.AddSingleton<IPhotoStage, EmbeddingStage>();
+
+        services.AddVisionStages(configuration); // AddVlm + the "quick" and "deep" stages (off until their tier is enabled)
 
         services.AddHostedService<LibraryStartup>();
         services.AddHostedService<DatabaseWatchdog>();

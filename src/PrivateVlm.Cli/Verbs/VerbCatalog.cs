@@ -13,6 +13,7 @@ internal static class VerbCatalog
         yield return QueryVerb.Create();
         yield return SearchVerb.Create();
         yield return SimilarVerb.Create();
+        yield return ReprocessVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
     }

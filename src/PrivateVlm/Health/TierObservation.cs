@@ -1,5 +1,7 @@
 using PrivateVlm.ModelServers;
 
+using PrivateVlm.Vlm.Configuration;
+
 namespace PrivateVlm.Health;
 
 /// <summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PrivateVlm.Health;
 using PrivateVlm.ModelServers;
+using PrivateVlm.Vlm.Configuration;
 
 namespace PrivateVlm.Tests.Health;
 

@@ -1,14 +1,13 @@
 using Microsoft.Extensions.Configuration;
-using PrivateVlm.ModelServers;
 
-namespace PrivateVlm.Health;
+namespace PrivateVlm.Vlm.Configuration;
 
 /// <summary>
-/// Whether health expects a tier to work. The rule: a tier is enabled when its configuration says so, that is when
-/// "Tiers:&lt;Tier&gt;" has any setting or "ModelServers:&lt;Tier&gt;:Command" is set, unless
-/// "Tiers:&lt;Tier&gt;:Enabled" is false (and "Tiers:&lt;Tier&gt;:Enabled" true enables it with the default
-/// endpoint). So a user who never set up a VLM sees both tiers disabled, not down, and `privatevlm health` exits 0.
-/// The same "Enabled" key is the one the VLM stages can honour.
+/// Whether a VLM tier is on: the one rule the quick/deep stages, health and model-server supervision all follow.
+/// A tier is enabled when its configuration says so, that is when "Tiers:&lt;Tier&gt;" has any setting or
+/// "ModelServers:&lt;Tier&gt;:Command" is set, unless "Tiers:&lt;Tier&gt;:Enabled" is false (and
+/// "Tiers:&lt;Tier&gt;:Enabled" true enables it with the default endpoint). So a user who never set up a VLM has no
+/// quick/deep jobs piling up, sees both tiers disabled (not down), and `privatevlm health` exits 0.
 /// </summary>
 public static class TierEnablement
 {
@@ -16,8 +15,8 @@ public static class TierEnablement
 
     public static Decision For(IConfiguration configuration, string tier)
     {
-        var name = TierSettings.SectionName(tier);
-        var section = configuration.GetSection($"Tiers:{name}");
+        var name = tier == "deep" ? "Deep" : "Quick";
+        var section = configuration.GetSection($"{TiersOptions.Section}:{name}");
         var explicitFlag = section["Enabled"];
         if (explicitFlag is not null)
         {
@@ -26,7 +25,7 @@ public static class TierEnablement
                 : throw new InvalidOperationException($"Tiers:{name}:Enabled must be true or false (got '{explicitFlag}')");
         }
 
-        if (!string.IsNullOrWhiteSpace(configuration[$"{ModelServersOptions.Section}:{name}:Command"]))
+        if (!string.IsNullOrWhiteSpace(configuration[$"ModelServers:{name}:Command"]))
         {
             return new Decision(true, $"ModelServers:{name} runs its server");
         }

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PrivateVlm.Imaging;
+using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
+using PrivateVlm.Vlm.Configuration;
+using PrivateVlm.Vlm.Descriptions;
+
+namespace PrivateVlm.Vlm.Stages;
+
+public static class VisionStagesServiceCollectionExtensions
+{
+    public const string QuickStageName = "quick";
+    public const string DeepStageName = "deep";
+
+    /// <summary>The quick VLM pass waits for L0 and, where L1 is set up, for the embedding (clustering later reads it).</summary>
+    public static readonly IReadOnlyList<string> QuickPrerequisites = ["metadata", "embedding"];
+
+    public static readonly IReadOnlyList<string> DeepPrerequisites = [QuickStageName];
+
+    /// <summary>
+    /// The "quick" (L1.5) and "deep" (L2) stages over <see cref="VisionTier{TDescription}"/>. Needs AddVlm, AddImaging
+    /// and the photo library (LibraryDatabase). Each stays unconfigured (no jobs) until its tier is enabled
+    /// (see <see cref="TierEnablement"/>).
+    /// </summary>
+    public static IServiceCollection AddVisionStages(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddVlm(configuration);
+        var quick = TierEnablement.For(configuration, QuickStageName);
+        var deep = TierEnablement.For(configuration, DeepStageName);
+        services.AddSingleton<IPhotoStage>(sp => Create<QuickDescription>(sp, quick, quick.Enabled, QuickPrerequisites, c => c.Quick));
+        services.AddSingleton<IPhotoStage>(sp => Create<DeepDescription>(sp, deep, quick.Enabled, DeepPrerequisites, c => c.Deep));
+        return services;
+    }
+
+    private static VisionStage<T> Create<T>(
+        IServiceProvider services, TierEnablement.Decision enablement, bool quickEnabled, IReadOnlyList<string> declared,
+        Func<(int Quick, int Deep), int> workers)
+        where T : class
+    {
+        var tiers = services.GetRequiredService<IOptions<TiersOptions>>().Value;
+        var tier = services.GetRequiredService<VisionTier<T>>();
+        return new VisionStage<T>(
+            tier,
+            enablement,
+            declared,
+            workers(VisionStagePolicy.Concurrency(tiers.Quick, tiers.Deep, quickEnabled)),
+            services.GetRequiredService<ImagePreparation>(),
+            services.GetRequiredService<LibraryDatabase>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("PrivateVlm.Vlm.Stages." + tier.Name));
+    }
+}
