@@ -40,6 +40,8 @@ public sealed class L0ThroughputBenchmark : IFigureBenchmark
             using var daemon = BenchmarkDaemon.Start(folder, Path.Combine(work, "privatevlm.db"));
             await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done', 'failed')") >= count, TimeSpan.FromMinutes(10));
             wall.Stop();
+            var (cpuSeconds, rss) = daemon.Sample();
+            Console.WriteLine($"daemon CPU {cpuSeconds:F2} s = {1000 * cpuSeconds / count:F2} ms per photo (incl. start-up), RSS {rss / 1e6:F0} MB");
             var failed = daemon.Scalar("SELECT count(*) FROM jobs WHERE state = 'failed'");
             var span = daemon.Query<(string First, string LastSeen, string FirstDone, string Last)>(
                 "SELECT (SELECT min(first_seen_at) FROM photos), (SELECT max(first_seen_at) FROM photos), (SELECT min(finished_at) FROM jobs), (SELECT max(finished_at) FROM jobs)").Single();
