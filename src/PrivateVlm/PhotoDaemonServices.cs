@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Clustering;
 using PrivateVlm.Ingest;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
@@ -42,6 +43,7 @@ public static class PhotoDaemonServices
 
         services.AddSingleton<PhotoMetadataReader>();
         services.AddSingleton<IPhotoStage, MetadataStage>();
+        services.AddClustering(configuration);
 
         services.AddHostedService<LibraryStartup>();
         services.AddHostedService<DatabaseWatchdog>();
