@@ -47,9 +47,11 @@ public sealed class RepresentativeIndex
         lock (_gate)
         {
             ClusterMatch? best = null;
+            var limit = Math.Max(rule.Options.MaxHashDistance, rule.Options.MaxBurstHashDistance);
             foreach (var representative in _representatives.Values)
             {
-                if (representative.PhotoId == photo.PhotoId)
+                // Popcount first: almost every representative is rejected here without looking at time or camera.
+                if (representative.PhotoId == photo.PhotoId || GroupingRule.Distance(photo, representative) > limit)
                 {
                     continue;
                 }
