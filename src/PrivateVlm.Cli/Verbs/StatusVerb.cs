@@ -82,6 +82,11 @@ internal static class StatusVerb
             Console.WriteLine($"stage {s.Stage}: queued {s.Queued}, running {s.Running}, done {s.Done}, failed {s.Failed}, {s.DoneLastMinute}/min");
         }
 
+        if (status.Clusters is { } c)
+        {
+            Console.WriteLine($"clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
+        }
+
         Console.WriteLine($"oldest queued: {status.OldestQueuedAt ?? "none"}");
         foreach (var e in status.LastErrors)
         {
@@ -100,6 +105,11 @@ internal static class StatusVerb
         }
 
         AnsiConsole.Write(table);
+        if (status.Clusters is { } c)
+        {
+            AnsiConsole.MarkupLine($"Clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
+        }
+
         AnsiConsole.MarkupLine($"Oldest queued: {Markup.Escape(status.OldestQueuedAt ?? "none")}");
         foreach (var e in status.LastErrors)
         {

@@ -10,6 +10,7 @@ internal static class VerbCatalog
         yield return RunVerb.Create();
         yield return StatusVerb.Create();
         yield return QueryVerb.Create();
+        yield return ClustersVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
     }

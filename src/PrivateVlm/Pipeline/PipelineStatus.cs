@@ -12,7 +12,8 @@ public sealed record PipelineStatus(
     long FilesDeleted,
     IReadOnlyList<StageProgress> Stages,
     string? OldestQueuedAt,
-    IReadOnlyList<RecentError> LastErrors)
+    IReadOnlyList<RecentError> LastErrors,
+    Clustering.ClusterTotals? Clusters = null)
 {
     public static PipelineStatus Read(SqliteConnection connection, TimeProvider time, int errorCount = 5)
     {
@@ -48,7 +49,8 @@ public sealed record PipelineStatus(
             files.GetValueOrDefault("deleted"),
             stages,
             stages.Select(s => s.OldestQueuedAt).Where(s => s is not null).Min(StringComparer.Ordinal),
-            errors);
+            errors,
+            Clustering.ClusterTables.Totals(connection));
     }
 }
 

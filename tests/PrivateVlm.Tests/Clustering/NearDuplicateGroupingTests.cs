@@ -18,12 +18,12 @@ public sealed class NearDuplicateGroupingTests : IDisposable
         var bases = Directory.GetFiles(Path.GetDirectoryName(UkBench("base/ukbench00120.jpg"))!, "*.jpg");
         foreach (var file in bases)
         {
-            _library.Drop(file, "base/" + Path.GetFileName(file));
+            _library.Drop(file, "base-" + Path.GetFileName(file));
         }
 
         foreach (var variant in new[] { "ukbench00120_hflip.jpg", "ukbench00120_resize.jpg" })
         {
-            _library.Drop(UkBench("variants/" + variant), "variants/" + variant);
+            _library.Drop(UkBench("variants/" + variant), "variant-" + variant);
         }
 
         var expected = bases.Length + 2;
@@ -34,15 +34,15 @@ public sealed class NearDuplicateGroupingTests : IDisposable
         var groupOf = _library.Query<(string Path, long Cluster)>(
                 "SELECT f.path, m.cluster_id FROM cluster_members m JOIN files f ON f.photo_id = m.photo_id")
             .ToDictionary(r => Path.GetRelativePath(_library.Inbox, r.Path), r => r.Cluster);
-        Assert.Equal(bases.Length, groupOf.Where(g => g.Key.StartsWith("base/", StringComparison.Ordinal)).Select(g => g.Value).Distinct().Count());
-        Assert.Equal(groupOf["base/ukbench00120.jpg"], groupOf["variants/ukbench00120_hflip.jpg"]);
-        Assert.Equal(groupOf["base/ukbench00120.jpg"], groupOf["variants/ukbench00120_resize.jpg"]);
+        Assert.Equal(bases.Length, groupOf.Where(g => g.Key.StartsWith("base-", StringComparison.Ordinal)).Select(g => g.Value).Distinct().Count());
+        Assert.Equal(groupOf["base-ukbench00120.jpg"], groupOf["variant-ukbench00120_hflip.jpg"]);
+        Assert.Equal(groupOf["base-ukbench00120.jpg"], groupOf["variant-ukbench00120_resize.jpg"]);
         Assert.Equal(2, _library.Scalar<long>("SELECT calls_saved FROM cluster_overview ORDER BY size DESC LIMIT 1"));
 
         // The lead's propagation API: a member names its representative, the representative names nobody.
         var membership = daemon.Services.GetRequiredService<ClusterMembership>();
         var flipId = _library.Scalar<long>("SELECT photo_id FROM files WHERE path LIKE '%hflip%'");
-        var baseId = _library.Scalar<long>("SELECT photo_id FROM files WHERE path LIKE '%base/ukbench00120.jpg'");
+        var baseId = _library.Scalar<long>("SELECT photo_id FROM files WHERE path LIKE '%base-ukbench00120.jpg'");
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_library.DatabasePath};Mode=ReadOnly;Pooling=False"))
         {
             connection.Open();
@@ -85,11 +85,35 @@ public sealed class NearDuplicateGroupingTests : IDisposable
             Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM clusters"));
         }
 
-        // The resized copy is 2 bits away (measured): a limit of 0 separates them.
-        await using var strict = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Clustering:MaxHashDistance"] = "0" });
-        await strict.Services.GetRequiredService<ClusterMembership>().RegroupAsync(CancellationToken.None);
+        // What a user sees, through the real executable.
+        Assert.Contains("1 groups of look-alikes, 2 photos grouped, 1 model calls saved", await Cli("clusters", "--db", _library.DatabasePath));
+        Assert.Contains("clusters: 1 groups, 2 photos grouped, 1 calls saved", await Cli("status", "--db", _library.DatabasePath));
+
+        // The resized copy is 2 bits away (measured): a limit of 0 separates them on regroup.
+        var regrouped = await Cli("clusters", "--regroup", "--db", _library.DatabasePath, "--json");
+        Assert.Contains("\"groups\": 0,", regrouped);
         Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM clusters"));
         Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
+        Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM cluster_history WHERE why = 'regrouped'"));
+    }
+
+    private static async Task<string> Cli(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(DaemonProcess.ExecutablePath);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["PRIVATEVLM__Clustering__MaxHashDistance"] = "0";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"privatevlm {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}");
+        return await output;
     }
 
     public void Dispose() => _library.Dispose();
