@@ -5,6 +5,7 @@ using PrivateVlm.Tests.Support;
 namespace PrivateVlm.Tests.Clustering;
 
 /// <summary>Real UKBench photos through the real daemon composition: what groups a user sees.</summary>
+[Collection("Clustering")]
 public sealed class NearDuplicateGroupingTests : IDisposable
 {
     private readonly TempLibrary _library = new();
