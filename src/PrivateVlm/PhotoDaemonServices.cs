@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Clustering;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Health;
@@ -52,6 +53,8 @@ public static class PhotoDaemonServices
         services.AddImaging(configuration);
         services.AddEmbeddings(configuration);
         services.AddSingleton<IPhotoStage, EmbeddingStage>();
+
+        services.AddClustering(configuration);
 
         services.AddVisionStages(configuration); // AddVlm + the "quick" and "deep" stages (off until their tier is enabled)
 

@@ -96,6 +96,11 @@ internal static class StatusVerb
             Console.WriteLine($"stage {s.Stage}: not configured ({s.Reason})");
         }
 
+        if (status.Clusters is { } c)
+        {
+            Console.WriteLine($"clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
+        }
+
         Console.WriteLine($"oldest queued: {status.OldestQueuedAt ?? "none"}");
         foreach (var e in status.LastErrors)
         {
@@ -117,6 +122,11 @@ internal static class StatusVerb
         foreach (var s in status.NotConfigured)
         {
             AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(s.Stage)}: not configured[/] ({Markup.Escape(s.Reason)})");
+        }
+
+        if (status.Clusters is { } c)
+        {
+            AnsiConsole.MarkupLine($"Clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
         }
 
         AnsiConsole.MarkupLine($"Oldest queued: {Markup.Escape(status.OldestQueuedAt ?? "none")}");

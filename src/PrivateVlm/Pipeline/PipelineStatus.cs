@@ -12,7 +12,8 @@ public sealed record PipelineStatus(
     long FilesDeleted,
     IReadOnlyList<StageProgress> Stages,
     string? OldestQueuedAt,
-    IReadOnlyList<RecentError> LastErrors)
+    IReadOnlyList<RecentError> LastErrors,
+    Clustering.ClusterTotals? Clusters = null)
 {
     /// <summary>Registered stages that cannot run here (e.g. L1 without a CLIP model), with the reason.</summary>
     public IReadOnlyList<UnconfiguredStage> NotConfigured { get; init; } = [];
@@ -58,7 +59,8 @@ public sealed record PipelineStatus(
             files.GetValueOrDefault("deleted"),
             stages,
             stages.Select(s => s.OldestQueuedAt).Where(s => s is not null).Min(StringComparer.Ordinal),
-            errors);
+            errors,
+            Clustering.ClusterTables.Totals(connection));
     }
 }
 

@@ -37,7 +37,7 @@ public sealed class DropToRowLatencyBenchmark : IFigureBenchmark
                 await Task.Delay(150); // one photo at a time, as from a phone sync
             }
 
-            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM jobs WHERE state IN ('done','failed')") >= count, TimeSpan.FromMinutes(2));
+            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done','failed')") >= count, TimeSpan.FromMinutes(2));
             var rows = daemon.Query<(string Path, string FinishedAt)>(
                 "SELECT f.path, j.finished_at FROM jobs j JOIN files f ON f.photo_id = j.photo_id WHERE j.stage = 'metadata' AND j.state = 'done'");
             var samples = rows.Select(r => (DateTimeOffset.Parse(r.FinishedAt, CultureInfo.InvariantCulture) - lastWrite[r.Path]).TotalMilliseconds).ToList();

@@ -39,14 +39,14 @@ public sealed class CrashSafetyTests : IDisposable
         var recoveries = new List<double>();
         for (var kill = 0; kill < killCount; kill++)
         {
-            var doneBefore = _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'");
+            var doneBefore = _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'");
             var started = System.Diagnostics.Stopwatch.StartNew();
             using var daemon = DaemonProcess.Start(_library);
             DropBatch((photoCount / killCount) + 1);
             if (doneBefore < dropped)
             {
                 // Time to recover: from restart to the first photo finished by the new process.
-                await Eventually.TrueAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") > doneBefore, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
+                await Eventually.TrueAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") > doneBefore, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
                 recoveries.Add(started.Elapsed.TotalSeconds);
             }
 
@@ -60,7 +60,8 @@ public sealed class CrashSafetyTests : IDisposable
         {
             await Eventually.AssertAsync(() => final.Output.Contains("Application started", StringComparison.Ordinal), "the last daemon up");
             await Eventually.AssertAsync(
-                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('done', 'failed')") == photoCount,
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done', 'failed')") == photoCount
+                      && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") == 0,
                 $"all {photoCount} photos processed after {killCount} SIGKILLs",
                 TimeSpan.FromSeconds(60 + (photoCount / 5)),
                 () => final.Output[^Math.Min(2000, final.Output.Length)..]);
@@ -72,6 +73,8 @@ public sealed class CrashSafetyTests : IDisposable
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM files WHERE status = 'present'"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"));
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
         _output.WriteLine(
@@ -106,7 +109,7 @@ public sealed class CrashSafetyTests : IDisposable
         using (var restarted = DaemonProcess.Start(_library))
         {
             await Eventually.AssertAsync(
-                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 60, "all 60 photos done after restart", TimeSpan.FromSeconds(60));
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 60, "all 60 photos done after restart", TimeSpan.FromSeconds(60));
             restarted.Terminate();
             Assert.Equal(0, await restarted.WaitForExitAsync(TimeSpan.FromSeconds(40)));
         }

@@ -74,7 +74,7 @@ public sealed class DatabaseFaultTests : IDisposable
         using (var daemon = DaemonProcess.Start(_library))
         {
             await Eventually.AssertAsync(
-                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == photoCount, "everything processed once there is room", TimeSpan.FromSeconds(90));
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photoCount, "everything processed once there is room", TimeSpan.FromSeconds(90));
             daemon.Terminate();
             Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         }

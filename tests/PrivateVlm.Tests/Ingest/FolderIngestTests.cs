@@ -20,10 +20,10 @@ public sealed class FolderIngestTests : IDisposable
         _library.Drop(SamplePhoto, "copy of a.jpg");
 
         await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM files WHERE status = 'present'") == 2, "both files recorded");
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "metadata done");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "metadata done");
         Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photos"));
         Assert.Equal(1, _library.Scalar<long>("SELECT count(DISTINCT photo_id) FROM files"));
-        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM jobs"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'metadata'"));
     }
 
     [CorpusFact]
@@ -45,7 +45,7 @@ public sealed class FolderIngestTests : IDisposable
             }
         }
 
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "the slow file analysed");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "the slow file analysed");
         var expected = Convert.ToHexStringLower(SHA256.HashData(bytes));
         Assert.Equal([expected], _library.Query<string>("SELECT sha256 FROM photos"));
         Assert.Equal(bytes.Length, _library.Scalar<long>("SELECT size_bytes FROM files WHERE path = @target", new { target }));
@@ -56,7 +56,7 @@ public sealed class FolderIngestTests : IDisposable
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         var original = _library.Drop(SamplePhoto, "IMG_0001.jpg");
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "first analysis");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "first analysis");
         var photoId = _library.Scalar<long>("SELECT photo_id FROM files");
         var extractedAt = _library.Scalar<string>("SELECT extracted_at FROM photo_metadata");
 
@@ -72,7 +72,7 @@ public sealed class FolderIngestTests : IDisposable
         await Eventually.AssertAsync(() => _library.Query<string>("SELECT path FROM files WHERE status = 'present'").SequenceEqual([moved]), "move into a sub-folder seen");
 
         Assert.Equal(photoId, _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @moved", new { moved }));
-        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM jobs"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'metadata'"));
         Assert.Equal(extractedAt, _library.Scalar<string>("SELECT extracted_at FROM photo_metadata"));
     }
 
@@ -81,7 +81,7 @@ public sealed class FolderIngestTests : IDisposable
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         var path = _library.Drop(SamplePhoto, "gone.jpg");
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "analysed");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "analysed");
 
         File.Delete(path);
 
@@ -103,7 +103,7 @@ public sealed class FolderIngestTests : IDisposable
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         _library.Drop(SamplePhoto, "visible.jpg");
 
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "the visible photo analysed");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "the visible photo analysed");
         Assert.Equal([Path.Combine(_library.Inbox, "visible.jpg")], _library.Query<string>("SELECT path FROM files"));
     }
 
@@ -137,7 +137,7 @@ public sealed class FolderIngestTests : IDisposable
 
         await Eventually.AssertAsync(
             () => _library.CountOrZero("SELECT count(*) FROM file_status WHERE error IS NOT NULL") == 2
-                  && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1,
+                  && _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1,
             "two errors and one success recorded",
             state: () => string.Join("; ", _library.Query<string>("SELECT path || ' ' || status || ' ' || coalesce(error, '') FROM file_status")));
 
@@ -158,7 +158,7 @@ public sealed class FolderIngestTests : IDisposable
         _library.Drop(SamplePhoto, "good.jpg");
 
         await Eventually.AssertAsync(
-            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1
+            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1
                   && _library.CountOrZero("SELECT count(*) FROM files WHERE status = 'rejected'") == 1,
             "the photo analysed and the pipe recorded");
         Assert.Contains("not a regular file", _library.Scalar<string>("SELECT error FROM files WHERE path = @fifo", new { fifo }));
@@ -169,7 +169,7 @@ public sealed class FolderIngestTests : IDisposable
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Database:BusyTimeout"] = "00:00:00.200" });
         _library.Drop(SamplePhoto, "before.jpg");
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "first photo");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "first photo");
 
         using (var user = new SqliteConnection($"Data Source={_library.DatabasePath};Pooling=False"))
         {
@@ -188,7 +188,7 @@ public sealed class FolderIngestTests : IDisposable
             commit.ExecuteNonQuery();
         }
 
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 2, "second photo after the lock");
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 2, "second photo after the lock");
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
     }
 

@@ -27,7 +27,7 @@ public sealed class NotConfiguredTests : IDisposable
             await Eventually.AssertAsync(
                 () => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photos.Count, "L0 for every photo");
             Assert.Equal(photos.Count, library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
-            Assert.Equal(0, library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage <> 'metadata'"));
+            Assert.Equal(0, library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'embedding'"));
 
             var stage = daemon.Services.GetRequiredService<StageCatalog>()["embedding"];
             Assert.False(stage.IsConfigured);
@@ -53,7 +53,7 @@ public sealed class NotConfiguredTests : IDisposable
         await using (var daemon = await InProcessDaemon.StartAsync(library, new Dictionary<string, string?> { ["Embeddings:ModelPath"] = MissingModel }))
         {
             library.Drop(PhotoFactory.CorpusJpegs()[0]);
-            await Eventually.AssertAsync(() => library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'") == 1, "L0 done");
+            await Eventually.AssertAsync(() => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "L0 done");
         }
 
         var (exit, _, stderr) = await CliRun.RunAsync(

@@ -1,0 +1,114 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using PrivateVlm.Storage;
+
+namespace PrivateVlm.Clustering;
+
+/// <summary>
+/// The grouping API: assign a hashed photo, ask whose analysis a photo inherits, promote a member to its own
+/// analysis, regroup everything with the current thresholds. None of it deletes a result row of another table.
+/// </summary>
+public sealed class ClusterMembership
+{
+    private readonly LibraryDatabase _database;
+    private readonly RepresentativeIndex _index = new();
+    private readonly GroupingRule _rule;
+    private readonly TimeProvider _time;
+
+    public ClusterMembership(LibraryDatabase database, IOptions<ClusteringOptions> options, TimeProvider time)
+    {
+        _database = database;
+        _rule = new GroupingRule(options.Value);
+        _time = time;
+    }
+
+    /// <summary>Representative whose VLM results a photo inherits, with the pHash distance to it; null when the photo
+    /// is its own representative or not grouped (it then needs its own model call).</summary>
+    public static (long RepresentativeId, int Distance)? RepresentativeOf(SqliteConnection connection, long photoId, SqliteTransaction? transaction = null) =>
+        ClusterTables.RepresentativeOf(connection, transaction, photoId);
+
+    /// <summary>Joins the photo (its hashes already saved in this transaction) to a group or starts one.</summary>
+    public void Assign(SqliteConnection connection, SqliteTransaction transaction, long photoId, DateTimeOffset now)
+    {
+        EnsureLoaded(connection, transaction);
+        var photo = ClusterTables.Candidate(connection, transaction, photoId)
+                    ?? throw new InvalidOperationException($"photo {photoId} has no hashes");
+        ClusterTables.Leave(connection, transaction, photoId, now, "reassigned");
+        var match = _index.Find(photo, _rule);
+        // The index may hold a representative whose transaction rolled back: trust only the database.
+        if (match is not null && !ClusterTables.IsRepresentative(connection, transaction, match.RepresentativePhotoId))
+        {
+            _index.Remove(match.RepresentativePhotoId);
+            match = _index.Find(photo, _rule);
+        }
+
+        if (match is null)
+        {
+            ClusterTables.StartGroup(connection, transaction, photoId, now, "first of its kind");
+            _index.Add(photo);
+        }
+        else
+        {
+            ClusterTables.JoinGroup(connection, transaction, photoId, match, now);
+        }
+    }
+
+    /// <summary>
+    /// `reprocess --photo ID --own`: the photo leaves its group (kept in cluster_history) and becomes the
+    /// representative of a group of its own. The VLM side must then queue its quick and deep jobs again, since its
+    /// inherited rows (source_photo_id = the old representative) are not its own analysis.
+    /// </summary>
+    public Task<bool> PromoteToOwnAnalysisAsync(long photoId, CancellationToken cancellationToken) =>
+        _database.WriteAsync((connection, transaction) =>
+        {
+            if (ClusterTables.RepresentativeOf(connection, transaction, photoId) is null)
+            {
+                return false;
+            }
+
+            var now = _time.GetUtcNow();
+            ClusterTables.Leave(connection, transaction, photoId, now, "promoted to its own analysis");
+            ClusterTables.StartGroup(connection, transaction, photoId, now, "promoted");
+            var candidate = ClusterTables.Candidate(connection, transaction, photoId);
+            if (candidate is not null)
+            {
+                _index.Add(candidate);
+            }
+
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Recomputes every membership from the stored hashes with the current thresholds, in capture-time order.
+    /// Only cluster tables change (old memberships go to cluster_history); returns the number of groups.
+    /// </summary>
+    public Task<int> RegroupAsync(CancellationToken cancellationToken) =>
+        _database.WriteAsync((connection, transaction) =>
+        {
+            var now = _time.GetUtcNow();
+            ClusterTables.ClearMembership(connection, transaction, now, "regrouped");
+            _index.Load([]);
+            foreach (var photo in ClusterTables.AllHashed(connection, transaction).ToList())
+            {
+                if (_index.Find(photo, _rule) is { } match)
+                {
+                    ClusterTables.JoinGroup(connection, transaction, photo.PhotoId, match, now);
+                }
+                else
+                {
+                    ClusterTables.StartGroup(connection, transaction, photo.PhotoId, now, "first of its kind");
+                    _index.Add(photo);
+                }
+            }
+
+            return _index.Count;
+        }, cancellationToken);
+
+    private void EnsureLoaded(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        if (!_index.Loaded)
+        {
+            _index.Load(ClusterTables.Representatives(connection, transaction));
+        }
+    }
+}

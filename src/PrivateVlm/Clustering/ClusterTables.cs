@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using PrivateVlm.Storage;
+
+namespace PrivateVlm.Clustering;
+
+/// <summary>A group as `privatevlm clusters` lists it.</summary>
+public sealed record ClusterSummary(long ClusterId, long Size, long RepresentativePhotoId, string? RepresentativePath, long CallsSaved)
+{
+    public ClusterSummary() : this(0, 0, 0, null, 0) { }
+}
+
+/// <summary>Totals for `status`.</summary>
+public sealed record ClusterTotals(long Groups, long PhotosGrouped, long CallsSaved);
+
+/// <summary>All SQL on photo_hashes, clusters, cluster_members and cluster_history.</summary>
+public static class ClusterTables
+{
+    public static void SaveHashes(SqliteConnection c, SqliteTransaction t, long photoId, PhotoHashes hashes, DateTimeOffset now) =>
+        c.Execute(
+            """
+            INSERT OR REPLACE INTO photo_hashes (photo_id, phash, dhash, phash_oriented, dhash_oriented, computed_at)
+            VALUES (@photoId, @Phash, @Dhash, @PhashOriented, @DhashOriented, @At)
+            """,
+            new
+            {
+                photoId, Phash = unchecked((long)hashes.Dct), Dhash = unchecked((long)hashes.Difference),
+                PhashOriented = Pack(hashes.DctByOrientation), DhashOriented = Pack(hashes.DifferenceByOrientation),
+                At = UtcText.From(now),
+            }, t);
+
+    /// <summary>What grouping needs for one photo (hash, capture time unless it came from the file's mtime, camera).</summary>
+    public static ClusterCandidate? Candidate(SqliteConnection c, SqliteTransaction? t, long photoId) =>
+        Candidates(c, t, "WHERE h.photo_id = @photoId", new { photoId }).FirstOrDefault();
+
+    public static IEnumerable<ClusterCandidate> Representatives(SqliteConnection c, SqliteTransaction? t) =>
+        Candidates(c, t, "WHERE h.photo_id IN (SELECT representative_photo_id FROM clusters)", null);
+
+    public static IEnumerable<ClusterCandidate> AllHashed(SqliteConnection c, SqliteTransaction? t) =>
+        Candidates(c, t, "ORDER BY coalesce(m.taken_at_local, ''), h.photo_id", null);
+
+    public static bool IsRepresentative(SqliteConnection c, SqliteTransaction? t, long photoId) =>
+        c.ExecuteScalar<long>("SELECT count(*) FROM clusters WHERE representative_photo_id = @photoId", new { photoId }, t) == 1;
+
+    /// <summary>Starts a group with the photo as its representative.</summary>
+    public static void StartGroup(SqliteConnection c, SqliteTransaction t, long photoId, DateTimeOffset now, string reason)
+    {
+        var clusterId = c.ExecuteScalar<long>(
+            "INSERT INTO clusters (representative_photo_id, created_at) VALUES (@photoId, @At) RETURNING id",
+            new { photoId, At = UtcText.From(now) }, t);
+        SetMember(c, t, photoId, clusterId, 0, now, reason);
+    }
+
+    public static void JoinGroup(SqliteConnection c, SqliteTransaction t, long photoId, ClusterMatch match, DateTimeOffset now)
+    {
+        var clusterId = c.ExecuteScalar<long>(
+            "SELECT id FROM clusters WHERE representative_photo_id = @Rep", new { Rep = match.RepresentativePhotoId }, t);
+        SetMember(c, t, photoId, clusterId, match.Distance, now, match.Reason);
+    }
+
+    /// <summary>Records the photo's current membership in history and removes it (and an emptied group).</summary>
+    public static void Leave(SqliteConnection c, SqliteTransaction t, long photoId, DateTimeOffset now, string why)
+    {
+        c.Execute(
+            """
+            INSERT INTO cluster_history (photo_id, cluster_id, left_at, why)
+            SELECT photo_id, cluster_id, @At, @why FROM cluster_members WHERE photo_id = @photoId
+            """,
+            new { photoId, At = UtcText.From(now), why }, t);
+        c.Execute("DELETE FROM cluster_members WHERE photo_id = @photoId", new { photoId }, t);
+        c.Execute("DELETE FROM clusters WHERE id NOT IN (SELECT cluster_id FROM cluster_members)", transaction: t);
+    }
+
+    /// <summary>Representative of a member (null when the photo is its own representative or not grouped).</summary>
+    public static (long RepresentativeId, int Distance)? RepresentativeOf(SqliteConnection c, SqliteTransaction? t, long photoId)
+    {
+        var row = c.QueryFirstOrDefault<(long Rep, long Distance)?>(
+            """
+            SELECT c.representative_photo_id, m.distance FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
+            WHERE m.photo_id = @photoId AND c.representative_photo_id <> @photoId
+            """,
+            new { photoId }, t);
+        return row is { } r ? (r.Rep, (int)r.Distance) : null;
+    }
+
+    public static void ClearMembership(SqliteConnection c, SqliteTransaction t, DateTimeOffset now, string why)
+    {
+        c.Execute(
+            "INSERT INTO cluster_history (photo_id, cluster_id, left_at, why) SELECT photo_id, cluster_id, @At, @why FROM cluster_members",
+            new { At = UtcText.From(now), why }, t);
+        c.Execute("DELETE FROM cluster_members", transaction: t);
+        c.Execute("DELETE FROM clusters", transaction: t);
+    }
+
+    public static IReadOnlyList<ClusterSummary> Largest(SqliteConnection c, int limit) =>
+        c.Query<ClusterSummary>(
+            """
+            SELECT cluster_id AS ClusterId, size AS Size, representative_photo_id AS RepresentativePhotoId,
+                   representative_path AS RepresentativePath, calls_saved AS CallsSaved
+            FROM cluster_overview ORDER BY size DESC, cluster_id LIMIT @limit
+            """,
+            new { limit }).ToList();
+
+    /// <summary>Totals, or null on a database that predates migration 0005.</summary>
+    public static ClusterTotals? Totals(SqliteConnection c)
+    {
+        if (c.ExecuteScalar<long>("SELECT count(*) FROM sqlite_master WHERE name = 'cluster_members'") == 0)
+        {
+            return null;
+        }
+
+        var row = c.QueryFirst<(long Groups, long Grouped, long Saved)>(
+            "SELECT count(*), coalesce(sum(size), 0), coalesce(sum(calls_saved), 0) FROM cluster_overview WHERE size > 1");
+        return new ClusterTotals(row.Groups, row.Grouped, row.Saved);
+    }
+
+    private static void SetMember(SqliteConnection c, SqliteTransaction t, long photoId, long clusterId, int distance, DateTimeOffset now, string reason) =>
+        c.Execute(
+            """
+            INSERT OR REPLACE INTO cluster_members (photo_id, cluster_id, distance, cosine, joined_at, reason)
+            VALUES (@photoId, @clusterId, @distance, NULL, @At, @reason)
+            """,
+            new { photoId, clusterId, distance, At = UtcText.From(now), reason }, t);
+
+    private static IEnumerable<ClusterCandidate> Candidates(SqliteConnection c, SqliteTransaction? t, string tail, object? parameters) =>
+        c.Query<(long PhotoId, byte[] Oriented, string? TakenAt, string? Source, string? Make, string? Model)>(
+            $"""
+            SELECT h.photo_id, h.phash_oriented, m.taken_at_local, m.taken_at_source, m.camera_make, m.camera_model
+            FROM photo_hashes h LEFT JOIN photo_metadata m ON m.photo_id = h.photo_id
+            {tail}
+            """,
+            parameters, t)
+        .Select(r => new ClusterCandidate(
+            r.PhotoId,
+            Unpack(r.Oriented),
+            // A file modification time says when the file was copied, not when the picture was taken.
+            r.TakenAt is not null && r.Source is not null && !r.Source.StartsWith("file:", StringComparison.Ordinal)
+                ? DateTime.Parse(r.TakenAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)
+                : null,
+            r.Make is null && r.Model is null ? null : $"{r.Make?.Trim()} {r.Model?.Trim()}"));
+
+    private static byte[] Pack(ulong[] hashes)
+    {
+        var bytes = new byte[hashes.Length * 8];
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * 8), hashes[i]);
+        }
+
+        return bytes;
+    }
+
+    private static ulong[] Unpack(byte[] bytes)
+    {
+        var hashes = new ulong[bytes.Length / 8];
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            hashes[i] = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i * 8));
+        }
+
+        return hashes;
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PrivateVlm.Imaging;
+using PrivateVlm.Pipeline;
+
+namespace PrivateVlm.Clustering;
+
+public static class ClusteringServiceCollectionExtensions
+{
+    /// <summary>Binds "Clustering", registers the grouping API and the "clustering" stage (and Imaging if absent).</summary>
+    public static IServiceCollection AddClustering(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(ImagePreparation)))
+        {
+            services.AddImaging(configuration);
+        }
+
+        services.AddOptions<ClusteringOptions>()
+            .Bind(configuration.GetSection(ClusteringOptions.Section))
+            .Validate(o => o.MaxHashDistance is >= 0 and <= 64 && o.MaxBurstHashDistance is >= 0 and <= 64, "Clustering hash distances must be 0..64")
+            .Validate(o => o.MaxTimeGap >= TimeSpan.Zero, "Clustering:MaxTimeGap must not be negative");
+        services.TryAddSingleton<ClusterMembership>();
+        services.AddSingleton<IPhotoStage, ClusteringStage>();
+        return services;
+    }
+}
