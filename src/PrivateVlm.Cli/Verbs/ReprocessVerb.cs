@@ -19,7 +19,11 @@ internal static class ReprocessVerb
         var photo = new Option<string?>("--photo") { Description = "Re-queue this photo (id or file path) whatever its prompt version" };
         var database = CommonOptions.Database();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be re-queued and change nothing" };
-        var command = new Command("reprocess", "Re-queue VLM results made with an outdated prompt version (or one photo)") { tier, photo, database, dryRun };
+        var own = new Option<bool>("--own")
+        {
+            Description = "With --photo: take a near-duplicate out of its cluster so it gets its own analysis instead of its representative's",
+        };
+        var command = new Command("reprocess", "Re-queue VLM results made with an outdated prompt version (or one photo)") { tier, photo, database, dryRun, own };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", parse.GetValue(database))));
@@ -30,6 +34,11 @@ internal static class ReprocessVerb
             IReadOnlyList<Requeued> jobs;
             try
             {
+                if (parse.GetValue(own))
+                {
+                    await PromoteAsync(library, parse.GetValue(photo), reprocessing, dry, cancellationToken);
+                }
+
                 jobs = await reprocessing.RunAsync(library, parse.GetValue(tier), parse.GetValue(photo), dry, cancellationToken);
             }
             catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
@@ -51,5 +60,29 @@ internal static class ReprocessVerb
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Detaches the photo from its near-duplicate cluster (its history is kept), so the re-queued jobs below
+    /// analyse it on its own and replace the inherited rows.</summary>
+    private static async Task PromoteAsync(
+        PrivateVlm.Storage.LibraryDatabase library, string? photo, TierReprocessing reprocessing, bool dryRun, CancellationToken cancellationToken)
+    {
+        if (photo is null)
+        {
+            throw new ArgumentException("--own needs --photo ID|PATH");
+        }
+
+        var photoId = (await reprocessing.RunAsync(library, null, photo, dryRun: true, cancellationToken))[0].PhotoId;
+        var membership = new PrivateVlm.Clustering.ClusterMembership(
+            library, Microsoft.Extensions.Options.Options.Create(new PrivateVlm.Clustering.ClusteringOptions()), TimeProvider.System);
+        if (dryRun)
+        {
+            Console.WriteLine($"would take photo {photoId} out of its near-duplicate cluster");
+            return;
+        }
+
+        Console.WriteLine(await membership.PromoteToOwnAnalysisAsync(photoId, cancellationToken)
+            ? $"photo {photoId} taken out of its near-duplicate cluster: it gets its own analysis"
+            : $"photo {photoId} was not inheriting from a cluster representative");
     }
 }

@@ -303,6 +303,10 @@ public sealed class JobQueue
         }
     }
 
+    /// <summary>The state of one photo's job at a stage ("queued", "running", "done", "failed"), null when it has none.</summary>
+    public static string? StateOf(SqliteConnection connection, long photoId, string stage) =>
+        connection.ExecuteScalar<string?>("SELECT state FROM jobs WHERE photo_id = @photoId AND stage = @stage", new { photoId, stage });
+
     /// <summary>When the next queued job of a stage becomes due (null when none is queued).</summary>
     public DateTimeOffset? NextDue(string stage)
     {

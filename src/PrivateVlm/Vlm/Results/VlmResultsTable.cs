@@ -77,6 +77,50 @@ public static class VlmResultsTable
             transaction);
     }
 
+    /// <summary>
+    /// Gives a near-duplicate the description its cluster representative got, marked as inherited (source_photo_id =
+    /// the representative, with the similarity), with its own entity and search rows. False when the representative
+    /// has no result at this tier yet.
+    /// </summary>
+    public static bool Inherit(
+        SqliteConnection connection, SqliteTransaction transaction, long photoId, long representativeId, double similarity, string tier, DateTimeOffset now)
+    {
+        var key = new { PhotoId = photoId, Representative = representativeId, Tier = tier, Similarity = similarity, Now = UtcText.From(now) };
+        var copied = connection.Execute(
+            """
+            INSERT OR REPLACE INTO vlm_results (
+                photo_id, tier, source_photo_id, similarity, prompt_version, prompt_hash, model, endpoint, result_json,
+                image_width, image_height, image_bytes, prompt_tokens, cached_tokens, prompt_ms, generated_tokens,
+                generated_per_second, wall_ms, attempts, created_at)
+            SELECT @PhotoId, tier, @Representative, @Similarity, prompt_version, prompt_hash, model, endpoint, result_json,
+                   image_width, image_height, image_bytes, prompt_tokens, cached_tokens, prompt_ms, generated_tokens,
+                   generated_per_second, wall_ms, 0, @Now
+            FROM vlm_results WHERE photo_id = @Representative AND tier = @Tier AND source_photo_id = photo_id
+            """,
+            key, transaction);
+        if (copied == 0)
+        {
+            return false;
+        }
+
+        connection.Execute("DELETE FROM vlm_entities WHERE photo_id = @PhotoId AND tier = @Tier", key, transaction);
+        connection.Execute(
+            """
+            INSERT INTO vlm_entities (photo_id, tier, kind, name, count, detail)
+            SELECT @PhotoId, tier, kind, name, count, detail FROM vlm_entities WHERE photo_id = @Representative AND tier = @Tier
+            """,
+            key, transaction);
+        var rowIds = new { RowId = SearchRowId(photoId, tier), From = SearchRowId(representativeId, tier), PhotoId = photoId };
+        connection.Execute("DELETE FROM vlm_search WHERE rowid = @RowId", rowIds, transaction);
+        connection.Execute(
+            """
+            INSERT INTO vlm_search (rowid, photo_id, tier, caption, scene, entities, text_seen)
+            SELECT @RowId, @PhotoId, tier, caption, scene, entities, text_seen FROM vlm_search WHERE rowid = @From
+            """,
+            rowIds, transaction);
+        return true;
+    }
+
     /// <summary>The search row of a photo's tier: photo id x 2, + 1 for deep.</summary>
     public static long SearchRowId(long photoId, string tier) => photoId * 2 + (tier == "deep" ? 1 : 0);
 

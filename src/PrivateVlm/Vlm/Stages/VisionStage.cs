@@ -56,6 +56,9 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     public bool IsConfigured => _enablement.Enabled && _tier.IsConfigured;
 
+    /// <summary>How long a near-duplicate waits before looking again for its representative's result.</summary>
+    private TimeSpan RepresentativeWait => Name == "deep" ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(2);
+
     public string? NotConfiguredReason
     {
         get
@@ -74,6 +77,11 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
+        if (FromRepresentative(job) is { } inherited)
+        {
+            return inherited;
+        }
+
         var budget = _tier.Options.ImageBudget;
         var image = await _imaging.PrepareVlmImageAsync(job.Path, ToImagingBudget(budget), cancellationToken);
         var failures = new List<(string Error, string? Raw)>();
@@ -204,4 +212,36 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     private static VlmImageBudget ToImagingBudget(ImageBudgetOptions budget) =>
         new((int)Math.Min(int.MaxValue, budget.MaxPixels), budget.LongSide, budget.JpegQuality);
+
+    /// <summary>
+    /// Near-duplicates cost no model call: a cluster member inherits its representative's result at this tier (stored
+    /// as inherited, with the representative's id and the similarity). While the representative's own job is still
+    /// pending the member waits for it (the attempt is not counted); if the representative failed or has no job at
+    /// this tier, the member gets its own analysis. Null means "analyse this photo itself".
+    /// </summary>
+    private StageOutcome? FromRepresentative(PhotoJob job)
+    {
+        using var connection = _database.Open();
+        if (Clustering.ClusterMembership.RepresentativeOf(connection, job.PhotoId) is not { } representative)
+        {
+            return null;
+        }
+
+        var similarity = 1.0 - (representative.Distance / 64.0);
+        if (VlmResultsTable.Find(connection, representative.RepresentativeId, Name) is not null)
+        {
+            var now = _time.GetUtcNow();
+            return StageOutcome.Succeeded((c, t) =>
+            {
+                if (!VlmResultsTable.Inherit(c, t, job.PhotoId, representative.RepresentativeId, similarity, Name, now))
+                {
+                    throw new InvalidOperationException($"representative {representative.RepresentativeId}'s {Name} result vanished");
+                }
+            });
+        }
+
+        return Pipeline.JobQueue.StateOf(connection, representative.RepresentativeId, Name) is "queued" or "running"
+            ? new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representative.RepresentativeId}")
+            : null;
+    }
 }

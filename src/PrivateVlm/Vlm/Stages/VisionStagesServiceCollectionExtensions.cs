@@ -15,8 +15,9 @@ public static class VisionStagesServiceCollectionExtensions
     public const string QuickStageName = "quick";
     public const string DeepStageName = "deep";
 
-    /// <summary>The quick VLM pass waits for L0 and, where L1 is set up, for the embedding (clustering later reads it).</summary>
-    public static readonly IReadOnlyList<string> QuickPrerequisites = ["metadata", "embedding"];
+    /// <summary>The quick VLM pass waits for L0, for L1 where it is set up, and for near-duplicate grouping (a cluster
+    /// member inherits its representative's results instead of a model call).</summary>
+    public static readonly IReadOnlyList<string> QuickPrerequisites = ["metadata", "embedding", "clustering"];
 
     public static readonly IReadOnlyList<string> DeepPrerequisites = [QuickStageName];
 
