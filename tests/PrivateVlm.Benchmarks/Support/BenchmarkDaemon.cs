@@ -20,7 +20,8 @@ public sealed class BenchmarkDaemon : IDisposable
 
     public int ProcessId => _process.Id;
 
-    public static BenchmarkDaemon Start(string folder, string databasePath)
+    /// <param name="settings">Configuration keys ("Tiers:Quick:Endpoints:0") passed as PRIVATEVLM__* variables.</param>
+    public static BenchmarkDaemon Start(string folder, string databasePath, IDictionary<string, string>? settings = null)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "privatevlm.dll"), "run", "--watch", folder, "--db", databasePath })
@@ -29,6 +30,11 @@ public sealed class BenchmarkDaemon : IDisposable
         }
 
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            info.Environment["PRIVATEVLM__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -73,9 +79,12 @@ public sealed class BenchmarkDaemon : IDisposable
                 throw new TimeoutException($"daemon did not reach the expected state within {timeout} (exited: {_process.HasExited})");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(10);
         }
     }
+
+    /// <summary>User+system CPU seconds of the daemon process (Linux).</summary>
+    public double CpuSeconds() => Sample().CpuSeconds;
 
     /// <summary>User+system CPU seconds and resident set size (bytes) from /proc (Linux).</summary>
     public (double CpuSeconds, long RssBytes) Sample()

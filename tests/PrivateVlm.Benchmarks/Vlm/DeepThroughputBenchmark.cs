@@ -28,13 +28,13 @@ public sealed class DeepThroughputBenchmark : IFigureBenchmark
             await using var quickServer = await FakeModelServerProcess.StartAsync("--slots", "8", "--service-ms", "5");
             await using var deepServer = await FakeModelServerProcess.StartAsync(
                 "--slots", slots.ToString(CultureInfo.InvariantCulture), "--service-ms", serviceMs.ToString(CultureInfo.InvariantCulture));
-            var settings = VlmStageDaemon.Tier("Quick", quickServer.BaseUri, 8);
-            foreach (var (key, value) in VlmStageDaemon.Tier("Deep", deepServer.BaseUri, slots))
+            var settings = VlmTierSettings.For("Quick", quickServer.BaseUri, 8);
+            foreach (var (key, value) in VlmTierSettings.For("Deep", deepServer.BaseUri, slots))
             {
                 settings[key] = value;
             }
 
-            using var daemon = VlmStageDaemon.Start(folder, Path.Combine(work, "privatevlm.db"), settings);
+            using var daemon = BenchmarkDaemon.Start(folder, Path.Combine(work, "privatevlm.db"), settings);
             await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT max(version) FROM schema_migrations") >= 3, TimeSpan.FromSeconds(30));
 
             var sources = Directory.EnumerateFiles(Path.Combine(BenchmarkCorpus.Root, "near-dup", "ukbench", "base"), "*.jpg").Order(StringComparer.Ordinal).ToList();

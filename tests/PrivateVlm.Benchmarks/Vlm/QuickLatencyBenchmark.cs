@@ -25,9 +25,9 @@ public sealed class QuickLatencyBenchmark : IFigureBenchmark
             var folder = Path.Combine(work, "inbox");
             Directory.CreateDirectory(folder);
             await using var server = await FakeModelServerProcess.StartAsync("--slots", "4", "--service-ms", serviceMs.ToString(CultureInfo.InvariantCulture));
-            var settings = VlmStageDaemon.Tier("Quick", server.BaseUri, 4);
+            var settings = VlmTierSettings.For("Quick", server.BaseUri, 4);
             settings["Watch:StabilityWindow"] = "00:00:00.300";
-            using var daemon = VlmStageDaemon.Start(folder, Path.Combine(work, "privatevlm.db"), settings);
+            using var daemon = BenchmarkDaemon.Start(folder, Path.Combine(work, "privatevlm.db"), settings);
             await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT max(version) FROM schema_migrations") >= 3, TimeSpan.FromSeconds(30));
             await Task.Delay(1000);
 
