@@ -65,6 +65,7 @@ public static class PhotoDaemonServices
         services.AddHostedSingleton<FolderWatcher>(); // enabled before the start-up scan: nothing slips between them
         services.AddHostedSingleton<FolderReconciler>();
         services.AddHostedSingleton<StageWorkers>();
+        services.AddHostedService<IdleMemoryRelease>();
         services.AddModelServers(configuration);
         services.AddTierHealth(configuration);
         return services;

@@ -19,7 +19,11 @@ public sealed class IdleDaemonBenchmark : IFigureBenchmark
             var folder = Path.Combine(work, "inbox");
             BenchmarkCorpus.Replicate(BenchmarkCorpus.Photos(), folder, 200);
             using var daemon = BenchmarkDaemon.Start(folder, Path.Combine(work, "privatevlm.db"));
-            await daemon.WaitUntilAsync(() => daemon.Scalar("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done','failed')") >= 200, TimeSpan.FromMinutes(2));
+            // Idle means every stage has drained, not just L0.
+            await daemon.WaitUntilAsync(
+                () => daemon.Scalar("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done','failed')") >= 200
+                      && daemon.Scalar("SELECT count(*) FROM jobs WHERE state IN ('queued','running')") == 0,
+                TimeSpan.FromMinutes(3));
             await Task.Delay(3000); // let start-up work and the first GC settle
 
             var (cpuStart, _) = daemon.Sample();

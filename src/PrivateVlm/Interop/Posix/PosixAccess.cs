@@ -79,6 +79,18 @@ internal static partial class PosixAccess
         return (mode & typeMask) == regular;
     }
 
+    /// <summary>Returns freed native heap (libvips decode buffers, per-thread malloc arenas) to the system (glibc).</summary>
+    public static void TrimNativeHeap()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _ = malloc_trim(0);
+        }
+    }
+
+    [LibraryImport("libc")]
+    private static partial int malloc_trim(nuint pad);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int stat(string path, ref byte buffer);
 
