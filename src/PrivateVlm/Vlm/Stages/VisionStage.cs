@@ -67,8 +67,10 @@ public sealed class VisionStage<TDescription> : IPhotoStage
             if (!_enablement.Enabled)
             {
                 var where = string.Join(", ", SafeEndpoints());
-                return $"disabled: set Tiers:{section}:Enabled=true (PRIVATEVLM__Tiers__{section}__Enabled=true) or configure " +
-                       $"Tiers:{section}:Endpoints or ModelServers:{section}, and run a model server at {where} ({_enablement.Reason})";
+                // Only an explicit "Enabled: false" needs saying; otherwise the tier is simply not set up yet.
+                var why = _enablement.Reason.StartsWith("not configured", StringComparison.Ordinal) ? "" : $" ({_enablement.Reason})";
+                return $"disabled: set Tiers:{section}:Enabled=true (PRIVATEVLM__Tiers__{section}__Enabled=true) or " +
+                       $"Tiers:{section}:Endpoints, and run a model server at {where}{why}";
             }
 
             return _tier.IsConfigured ? null : $"not usable: {_tier.NotConfiguredReason}";
