@@ -37,7 +37,7 @@ public sealed class JobQueue
     public IReadOnlyList<string> EnqueueReadyStages(SqliteConnection connection, SqliteTransaction transaction, long photoId)
     {
         var queued = new List<string>();
-        foreach (var stage in _stages.Runnable)
+        foreach (var gate in _stages.Gates)
         {
             var inserted = connection.Execute(
                 """
@@ -50,15 +50,15 @@ public sealed class JobQueue
                 new
                 {
                     PhotoId = photoId,
-                    Stage = stage.Name,
+                    Stage = gate.Stage.Name,
                     Now,
-                    Prerequisites = System.Text.Json.JsonSerializer.Serialize(_stages.EffectivePrerequisites(stage)),
-                    PrerequisiteCount = _stages.EffectivePrerequisites(stage).Count,
+                    Prerequisites = gate.PrerequisitesJson,
+                    gate.PrerequisiteCount,
                 },
                 transaction);
             if (inserted > 0)
             {
-                queued.Add(stage.Name);
+                queued.Add(gate.Stage.Name);
             }
         }
 
@@ -94,7 +94,7 @@ public sealed class JobQueue
                 transaction);
 
             var backfilled = 0;
-            foreach (var stage in _stages.Runnable)
+            foreach (var gate in _stages.Gates)
             {
                 backfilled += connection.Execute(
                     """
@@ -106,10 +106,10 @@ public sealed class JobQueue
                     """,
                     new
                     {
-                        Stage = stage.Name,
+                        Stage = gate.Stage.Name,
                         Now,
-                        Prerequisites = System.Text.Json.JsonSerializer.Serialize(_stages.EffectivePrerequisites(stage)),
-                        PrerequisiteCount = _stages.EffectivePrerequisites(stage).Count,
+                        Prerequisites = gate.PrerequisitesJson,
+                        gate.PrerequisiteCount,
                     },
                     transaction);
             }

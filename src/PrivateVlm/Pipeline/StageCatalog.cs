@@ -8,6 +8,7 @@ namespace PrivateVlm.Pipeline;
 public sealed class StageCatalog
 {
     private readonly Dictionary<string, IPhotoStage> _byName;
+    private IReadOnlyList<StageGate>? _gates;
 
     public StageCatalog(IEnumerable<IPhotoStage> stages)
     {
@@ -28,7 +29,16 @@ public sealed class StageCatalog
     public IReadOnlyList<IPhotoStage> All { get; }
 
     /// <summary>Stages that get jobs: the configured ones.</summary>
-    public IReadOnlyList<IPhotoStage> Runnable => All.Where(IsRunnable).ToList();
+    public IReadOnlyList<IPhotoStage> Runnable => Gates.Select(g => g.Stage).ToList();
+
+    /// <summary>
+    /// Each runnable stage with the prerequisites that gate it, as the queue's SQL takes them. Computed once: whether a
+    /// stage is configured is fixed for the life of the process (a model or tier change needs a restart), and the
+    /// queue asks for every photo at every completion.
+    /// </summary>
+    public IReadOnlyList<StageGate> Gates => _gates ??= All.Where(IsRunnable)
+        .Select(s => new StageGate(s, System.Text.Json.JsonSerializer.Serialize(EffectivePrerequisites(s)), EffectivePrerequisites(s).Count))
+        .ToList();
 
     public IPhotoStage this[string name] => _byName[name];
 
@@ -38,3 +48,6 @@ public sealed class StageCatalog
     public IReadOnlyList<string> EffectivePrerequisites(IPhotoStage stage) =>
         stage.Prerequisites.Where(p => IsRunnable(_byName[p])).ToList();
 }
+
+/// <param name="PrerequisitesJson">The effective prerequisites as a JSON array (for json_each in the queue's SQL).</param>
+public sealed record StageGate(IPhotoStage Stage, string PrerequisitesJson, int PrerequisiteCount);
