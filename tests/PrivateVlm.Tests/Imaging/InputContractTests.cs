@@ -128,10 +128,16 @@ public sealed class InputContractTests : IDisposable
         var waited = clock.Elapsed;
 
         Assert.Contains("Imaging:TimeLimit", error.Message);
-        Assert.True(waited < TimeSpan.FromSeconds(1), $"the caller waited {waited} for a 1 ms limit");
+
+        // The caller did not wait for the decode: compared with the same decode without a limit, measured now on the
+        // same (possibly loaded) machine rather than against a fixed time.
+        using var patient = new ImagingTestContext(new ImagingOptions());
+        var full = Stopwatch.StartNew();
+        await patient.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        Assert.True(waited < full.Elapsed, $"the caller waited {waited} for a 1 ms limit; the whole decode takes {full.Elapsed}");
 
         // The abandoned native work still finishes in the background and is accounted for.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (ImagingDiagnostics.Probe(hurried.Options).AbandonedDecodes > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
