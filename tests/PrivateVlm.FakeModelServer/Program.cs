@@ -145,7 +145,7 @@ app.MapPost("/fake/faults", async (HttpContext http) =>
 
 await app.StartAsync();
 readyAt = time.GetTimestamp(); // loading starts once the port accepts connections
-faults.RestartClock(); // so do flap periods and crash-after
+faults.RestartClock(); // so do flap periods
 _ = CrashWhenDueAsync(faults);
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 if (settings.RefuseTime <= TimeSpan.Zero)

@@ -29,6 +29,10 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         stats.CountChatRequest();
         var status = await AnswerAsync(http);
         stats.CountChatStatus(status);
+        if (status == 200)
+        {
+            faults.NoteChatAnswered();
+        }
     }
 
     private async Task<int> AnswerAsync(HttpContext http)

@@ -105,8 +105,9 @@ public sealed record Fault(FaultKind Kind, int Argument, int? Count)
 
             next = 2;
         }
-        else if (kind == FaultKind.HugeBody && parts.Length > 1 && TryParseSize(parts[1], out bodyBytes))
+        else if (kind == FaultKind.HugeBody && parts.Length > 1 && TryParseSize(parts[1], out var size))
         {
+            bodyBytes = size;
             next = 2; // a size has a unit or is "endless", so it cannot be mistaken for a COUNT
         }
         else if (kind == FaultKind.Hang && parts.Length > 1 && parts[1] is "unread" or "body")

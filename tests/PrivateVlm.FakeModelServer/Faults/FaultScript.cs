@@ -2,8 +2,9 @@ namespace PrivateVlm.FakeModelServer.Faults;
 
 /// <summary>
 /// The faults in force, replaceable at run time through POST /fake/faults. A request takes the first fault in the list
-/// for its endpoint that still has uses (counted faults are used up); flap, flap-loading and crash-after are
-/// time-based, counted from when the faults were set (for faults given at start-up: from when the port opened).
+/// for its endpoint that still has uses (counted faults are used up); flap and flap-loading are time-based, counted
+/// from when the faults were set (for faults given at start-up: from when the port opened); crash-after counts from
+/// the first chat completion answered after that, so a server always gets to be usable before it dies.
 /// </summary>
 public sealed class FaultScript(TimeProvider time)
 {
@@ -12,6 +13,7 @@ public sealed class FaultScript(TimeProvider time)
     private Fault? _flap;
     private Fault? _crashAfter;
     private long _setAt = time.GetTimestamp();
+    private long? _firstAnsweredAt;
 
     public void Replace(IEnumerable<string> faults)
     {
@@ -22,6 +24,7 @@ public sealed class FaultScript(TimeProvider time)
             _flap = parsed.LastOrDefault(f => f.Kind is FaultKind.Flap or FaultKind.FlapLoading);
             _crashAfter = parsed.LastOrDefault(f => f.Kind == FaultKind.CrashAfter);
             _setAt = time.GetTimestamp();
+            _firstAnsweredAt = null;
         }
     }
 
@@ -99,12 +102,22 @@ public sealed class FaultScript(TimeProvider time)
         }
     }
 
-    /// <summary>crash-after: true once its time since the port opened (or since it was set) has passed.</summary>
+    /// <summary>A chat completion was answered with 200 (starts crash-after's clock).</summary>
+    public void NoteChatAnswered()
+    {
+        lock (_gate)
+        {
+            _firstAnsweredAt ??= time.GetTimestamp();
+        }
+    }
+
+    /// <summary>crash-after: true once its time since the first answered chat completion has passed.</summary>
     public bool CrashIsDue()
     {
         lock (_gate)
         {
-            return _crashAfter is not null && time.GetElapsedTime(_setAt) >= TimeSpan.FromSeconds(_crashAfter.Argument);
+            return _crashAfter is not null && _firstAnsweredAt is { } answered
+                && time.GetElapsedTime(answered) >= TimeSpan.FromSeconds(_crashAfter.Argument);
         }
     }
 
