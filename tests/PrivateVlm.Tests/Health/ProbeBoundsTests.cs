@@ -78,4 +78,21 @@ public sealed class ProbeBoundsTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(allocatedMb < 24, $"{allocatedMb:F1} MB allocated for three capped 1 MB reads");
         Assert.Null(await _probe.WarmUpAsync(_server.BaseUri, model: null, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task An_external_server_flapping_through_reloads_is_seen_alternately_ready_and_loading()
+    {
+        await _server.SetFaultsAsync("flap-loading:1");
+        var answers = new List<EndpointAnswer>();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(3.5))
+        {
+            answers.Add((await _probe.HealthAsync(Health, CancellationToken.None)).Answer);
+            await Task.Delay(100);
+        }
+
+        await _server.SetFaultsAsync();
+        var changes = answers.Where((a, i) => i == 0 || a != answers[i - 1]).ToList();
+        Assert.True(changes.Count >= 3 && changes.All(a => a is EndpointAnswer.Ok or EndpointAnswer.Loading), string.Join(" -> ", changes));
+    }
 }
