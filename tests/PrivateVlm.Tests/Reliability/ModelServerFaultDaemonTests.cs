@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using PrivateVlm.Tests.Daemon;
@@ -14,14 +15,27 @@ namespace PrivateVlm.Tests.Reliability;
 /// photo has exactly one quick result and no attempt was spent on the outage. Each test prints its row of the
 /// reliability table (scenario | runs | photos | lost | duplicated | daemon crashes | time to recover), where the
 /// time to recover runs from the server being healthy again to the first photo described after that.
+/// PRIVATEVLM_SOAK_FAULT_RUNS=N repeats each scenario N times (a fresh daemon and server each time).
 /// </summary>
 [Collection(DaemonProcessCollection.Name)]
 public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
 {
-    private const string TableHeader = "| scenario | runs | photos | lost | duplicated | daemon crashes | time to recover |";
+    private static readonly int Runs =
+        int.TryParse(Environment.GetEnvironmentVariable("PRIVATEVLM_SOAK_FAULT_RUNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
 
     [CorpusFact]
-    public async Task A_server_that_accepts_connections_and_never_answers_is_down_as_unresponsive_and_no_photo_is_lost()
+    public Task A_server_that_accepts_connections_and_never_answers_is_down_as_unresponsive_and_no_photo_is_lost() =>
+        RepeatAsync("hang: accepts, never answers (chat, /health, /v1/models)", HangOnceAsync);
+
+    [CorpusFact]
+    public Task A_server_answering_endless_bodies_costs_the_daemon_no_memory_and_no_photo() =>
+        RepeatAsync("enormous: endless 200 bodies (chat, /health, /v1/models, /props)", EnormousOnceAsync);
+
+    [CorpusFact]
+    public Task A_supervised_server_crashing_every_few_seconds_alternates_down_starting_ready_and_no_photo_is_lost() =>
+        RepeatAsync("flap: supervised server SIGKILLed 2 s after each start, restarted after 1 s", FlapOnceAsync);
+
+    private async Task<FaultRunOutcome> HangOnceAsync()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         await using var run = await ModelServerFaultRun.StartAsync(ModelServerFaultRun.QuickTier(server.BaseUri));
@@ -44,13 +58,13 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         await run.WaitForQuickAsync("ready");
         await run.WaitAsync(() => run.CircuitClosings >= 1, "the circuit closed after a successful test call");
 
-        var outcome = run.AssertEveryPhotoDescribedOnce();
+        var counts = run.AssertEveryPhotoDescribedOnce();
         Assert.False(run.DaemonExited);
-        Report(run.Row("hang: accepts, never answers (chat, /health, /v1/models)", outcome, [run.SecondsToFirstResultAfter(healthyAgain)!.Value]), run);
+        PrintHealth(run);
+        return run.Outcome(counts, run.SecondsToFirstResultAfter(healthyAgain)!.Value);
     }
 
-    [CorpusFact]
-    public async Task A_server_answering_endless_bodies_costs_the_daemon_no_memory_and_no_photo()
+    private async Task<FaultRunOutcome> EnormousOnceAsync()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         var settings = ModelServerFaultRun.QuickTier(server.BaseUri);
@@ -72,7 +86,7 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         var bodies = (long)stats["hugeBodies"]!;
         var streamedMb = (long)stats["hugeBytesWritten"]! / 1024.0 / 1024.0;
         var growthMb = (run.RssPeak - baseline) / 1024.0 / 1024.0;
-        output.WriteLine($"{bodies} endless bodies, {streamedMb:F0} MB written by the server before the daemon hung up; " +
+        output.WriteLine($"{bodies} endless bodies, {streamedMb:F0} MB sent by the server before the daemon hung up; " +
                          $"daemon RSS {baseline / 1024.0 / 1024.0:F0} MB before, peak growth {growthMb:F0} MB");
         Assert.True(bodies >= 4, $"only {bodies} enormous answers were served");
         // Each was dropped near the cap: what the server got rid of is the cap plus socket buffers, not gigabytes.
@@ -88,20 +102,19 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         await run.WaitForQuickAsync("ready");
         await run.WaitAsync(() => run.CircuitClosings >= 1, "the circuit closed after a successful test call");
 
-        var outcome = run.AssertEveryPhotoDescribedOnce();
+        var counts = run.AssertEveryPhotoDescribedOnce();
         Assert.False(run.DaemonExited);
-        Report(run.Row($"enormous: endless 200 bodies (chat, /health, /v1/models, /props); RSS +{growthMb:F0} MB", outcome,
-            [run.SecondsToFirstResultAfter(healthyAgain)!.Value]), run);
+        PrintHealth(run);
+        return run.Outcome(counts, run.SecondsToFirstResultAfter(healthyAgain)!.Value);
     }
 
-    [CorpusFact]
-    public async Task A_supervised_server_crashing_every_few_seconds_alternates_down_starting_ready_and_no_photo_is_lost()
+    private async Task<FaultRunOutcome> FlapOnceAsync()
     {
         var port = FreePort.Pick();
         var faultsFile = Path.Combine(Path.GetTempPath(), $"privatevlm-flap-{Guid.NewGuid():N}.json");
-        // Each incarnation is SIGKILLed 3 s after its port opens (as an OOM killer would), with requests in flight;
+        // Each incarnation is SIGKILLed 2 s after it first answers (as an OOM killer would), with requests in flight;
         // the daemon restarts it after 1 s. The file lets the test stop the flapping for the next incarnation.
-        File.WriteAllText(faultsFile, """["crash-after:3"]""");
+        File.WriteAllText(faultsFile, """["crash-after:2"]""");
         try
         {
             var endpoint = new Uri($"http://127.0.0.1:{port}/");
@@ -114,23 +127,21 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
             await using var run = await ModelServerFaultRun.StartAsync(settings);
             await run.WaitForQuickAsync("ready", limit: TimeSpan.FromSeconds(30));
 
-            // Photos keep arriving while the server dies and comes back twice.
-            var crashes = 0;
-            for (var i = 0; i < 8 || crashes < 2; i++)
+            // Photos keep arriving while the server dies and comes back.
+            for (var i = 0; !(Crashes(run) >= 1 && run.Quick?.State == "ready"); i++)
             {
-                if (i < 8)
+                Assert.True(i < 20, "the server did not crash and come back: " + run.Describe());
+                if (run.Dropped.Count < 7)
                 {
                     run.Drop(1);
                 }
 
-                await Task.Delay(1200);
-                crashes = Crashes(run);
-                Assert.True(i < 30, "the server did not crash twice: " + run.Describe());
+                await Task.Delay(1000);
             }
 
-            // The last photos arrive while it is down; then the flapping stops.
-            await run.WaitForQuickAsync("down", "exited with code 137");
-            run.Drop(2);
+            // The last photos arrive while it is down after its second crash; then the flapping stops.
+            await run.WaitAsync(() => Crashes(run) >= 2, "a second crash");
+            run.Drop(10 - run.Dropped.Count);
             File.WriteAllText(faultsFile, "[]");
             var healthyAgain = await DisarmAsync(endpoint);
 
@@ -138,16 +149,16 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
             await run.WaitForQuickAsync("ready");
             await run.WaitAsync(() => run.CircuitClosings >= 1, "the circuit closed after a successful test call");
 
-            // Health alternated: every crash was down (with the exit code and the restart), then starting while the new
-            // process loaded, then ready; never down while a live process was loading.
+            // Health alternated, and down only ever meant a process that had exited (with its exit code and restart);
+            // a live process loading again after a restart was starting, never down.
             var changes = run.HealthChanges;
             var sequence = string.Join(" -> ", changes.Select(c => $"{c.State}({c.ProcessId})"));
-            Assert.True(Crashes(run) >= 3, sequence);
+            Assert.True(Crashes(run) >= 2, sequence);
+            Assert.True(changes.Count(c => c.State == "ready") >= 3, sequence);
             for (var i = 1; i < changes.Count; i++)
             {
                 if (changes[i].State == "down")
                 {
-                    Assert.True(changes[i - 1].State == "ready", $"down after {changes[i - 1].State}: {sequence}");
                     Assert.Contains("exited with code 137", changes[i].Detail, StringComparison.Ordinal);
                 }
 
@@ -158,12 +169,12 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
             }
 
             Assert.True(run.CircuitOpenings >= 1, "the circuit never opened: " + run.Describe());
-            var outcome = run.AssertEveryPhotoDescribedOnce();
+            var counts = run.AssertEveryPhotoDescribedOnce();
             Assert.False(run.DaemonExited);
             var restarts = changes.Select(c => c.ProcessId).Where(p => p is not null).Distinct().Count() - 1;
-            output.WriteLine($"health: {sequence}");
-            output.WriteLine($"{restarts} restarts, circuit opened {run.CircuitOpenings} and closed {run.CircuitClosings} times");
-            Report(run.Row($"flap: supervised server SIGKILLed every 3 s, {restarts} restarts", outcome, [run.SecondsToFirstResultAfter(healthyAgain)!.Value]), run);
+            output.WriteLine($"{restarts} restarts; circuit opened {run.CircuitOpenings} and closed {run.CircuitClosings} times");
+            PrintHealth(run);
+            return run.Outcome(counts, run.SecondsToFirstResultAfter(healthyAgain)!.Value);
         }
         finally
         {
@@ -171,12 +182,35 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Crashes seen so far: down states entered from ready.</summary>
-    private static int Crashes(ModelServerFaultRun run)
+    /// <summary>Runs the scenario <see cref="Runs"/> times and prints its row of the reliability table.</summary>
+    private async Task RepeatAsync(string scenario, Func<Task<FaultRunOutcome>> once)
     {
-        var changes = run.HealthChanges;
-        return changes.Skip(1).Where((c, i) => c.State == "down" && changes[i].State == "ready").Count();
+        var outcomes = new List<FaultRunOutcome>();
+        for (var i = 0; i < Runs; i++)
+        {
+            outcomes.Add(await once());
+        }
+
+        var recoveries = outcomes.Select(o => o.RecoverySeconds).Order().ToList();
+        var recovery = recoveries.Count == 1
+            ? $"{recoveries[0]:0.0} s"
+            : $"median {recoveries[recoveries.Count / 2]:0.0} s, max {recoveries[^1]:0.0} s";
+        output.WriteLine("| scenario | runs | photos | lost | duplicated | daemon crashes | time to recover |");
+        output.WriteLine($"| {scenario} | {outcomes.Count} | {outcomes.Sum(o => o.Photos)} | {outcomes.Sum(o => o.Lost)} | " +
+                         $"{outcomes.Sum(o => o.Duplicated)} | {outcomes.Sum(o => o.DaemonCrashes)} | {recovery} |");
     }
+
+    private void PrintHealth(ModelServerFaultRun run)
+    {
+        output.WriteLine("quick tier health as tier_health showed it:");
+        foreach (var change in run.HealthChanges)
+        {
+            output.WriteLine($"  {change.At.TotalSeconds,5:0.0} s  {change.State,-8} {change.Detail}");
+        }
+    }
+
+    /// <summary>Crashes seen so far: each time the tier went down.</summary>
+    private static int Crashes(ModelServerFaultRun run) => run.HealthChanges.Count(c => c.State == "down");
 
     /// <summary>Clears the faults of whichever incarnation is up next (one started before the file changed still has
     /// crash-after armed) and returns when a disarmed server answers.</summary>
@@ -205,16 +239,5 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
 
         Assert.Fail("no incarnation of the server could be disarmed within 30 s");
         return default;
-    }
-
-    private void Report(string row, ModelServerFaultRun run)
-    {
-        output.WriteLine(TableHeader);
-        output.WriteLine(row);
-        output.WriteLine("quick tier health as tier_health showed it:");
-        foreach (var change in run.HealthChanges)
-        {
-            output.WriteLine($"  {change.At.TotalSeconds,5:0.0} s  {change.State,-8} {change.Detail}");
-        }
     }
 }

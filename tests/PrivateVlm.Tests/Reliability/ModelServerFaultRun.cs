@@ -10,6 +10,9 @@ using Xunit.Abstractions;
 
 namespace PrivateVlm.Tests.Reliability;
 
+/// <summary>What one run of a scenario ended with: a row of the reliability table once summed over runs.</summary>
+internal sealed record FaultRunOutcome(int Photos, long Lost, long Duplicated, int DaemonCrashes, double RecoverySeconds);
+
 /// <summary>One tier_health row of the quick tier as the watcher saw it.</summary>
 internal sealed record QuickHealth(TimeSpan At, DateTimeOffset When, string State, string Detail, long? ProcessId);
 
@@ -202,15 +205,8 @@ internal sealed partial class ModelServerFaultRun : IAsyncDisposable
         return (lost, duplicated);
     }
 
-    /// <summary>A row of the reliability table; also printed so `dotnet test --logger "console;verbosity=detailed"` shows it.</summary>
-    public string Row(string scenario, (long Lost, long Duplicated) outcome, IEnumerable<double> recoverySeconds)
-    {
-        var times = recoverySeconds.ToList();
-        var recovery = times.Count == 0 ? "n/a"
-            : times.Count == 1 ? $"{times[0]:0.0} s"
-            : $"max {times.Max():0.0} s (median {times.Order().ElementAt(times.Count / 2):0.0} s over {times.Count} recoveries)";
-        return $"| {scenario} | 1 | {_dropped.Count} | {outcome.Lost} | {outcome.Duplicated} | {(_daemon.HasExited ? 1 : 0)} | {recovery} |";
-    }
+    public FaultRunOutcome Outcome((long Lost, long Duplicated) counts, double recoverySeconds) =>
+        new(_dropped.Count, counts.Lost, counts.Duplicated, _daemon.HasExited ? 1 : 0, recoverySeconds);
 
     public string Describe()
     {
