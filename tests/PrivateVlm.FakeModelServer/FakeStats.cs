@@ -11,6 +11,9 @@ public sealed class FakeStats
     private long _chatRequests;
     private long _promptTokens;
     private long _cachedTokens;
+    private long _hangs;
+    private long _hugeBodies;
+    private long _hugeBytesWritten;
 
     public void CountHttpRequest(string path) => _byPath.AddOrUpdate(path, 1, (_, n) => n + 1);
 
@@ -23,6 +26,15 @@ public sealed class FakeStats
         _imageTokens.Enqueue(imageTokens);
         Interlocked.Add(ref _promptTokens, promptTokens);
         Interlocked.Add(ref _cachedTokens, cachedTokens);
+    }
+
+    public void CountHang() => Interlocked.Increment(ref _hangs);
+
+    /// <summary>One enormous answer, and how much of it was written before the client hung up.</summary>
+    public void CountHugeBody(long bytesWritten)
+    {
+        Interlocked.Increment(ref _hugeBodies);
+        Interlocked.Add(ref _hugeBytesWritten, bytesWritten);
     }
 
     public object Snapshot(int maxConcurrent, int inFlight)
@@ -39,6 +51,9 @@ public sealed class FakeStats
             cachedTokensSum = Interlocked.Read(ref _cachedTokens),
             maxConcurrent,
             inFlight,
+            hangs = Interlocked.Read(ref _hangs),
+            hugeBodies = Interlocked.Read(ref _hugeBodies),
+            hugeBytesWritten = Interlocked.Read(ref _hugeBytesWritten),
         };
     }
 }

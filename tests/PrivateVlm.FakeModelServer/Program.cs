@@ -50,7 +50,18 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 
 var faults = new FaultScript(time);
-faults.Replace(settings.Faults);
+try
+{
+    // A supervised server is restarted with the same arguments: a faults file lets a test change what the next
+    // incarnation does (e.g. stop a crash-after flap) without touching the daemon's configuration.
+    faults.Replace([.. settings.Faults, .. settings.FaultsFile is { } file && File.Exists(file) ? FaultsFile.Read(file) : []]);
+}
+catch (Exception e) when (e is FormatException or JsonException or IOException)
+{
+    Console.Error.WriteLine("fake-model-server: " + e.Message);
+    return 2;
+}
+
 var slots = new SlotPool(settings.Slots);
 var stats = new FakeStats();
 var chat = new ChatCompletionEndpoint(settings, faults, slots, stats, time);
@@ -67,13 +78,21 @@ app.Use(async (http, next) =>
     }
 
     stats.CountHttpRequest(path);
-    if (faults.IsFlappedDown())
+    var flapped = faults.FlappedDown();
+    if (flapped == FaultKind.Flap)
     {
         http.Abort(); // down: the connection closes without an answer, as when the server process restarts
         return;
     }
 
-    if (time.GetElapsedTime(readyAt) < settings.LoadTime)
+    // Endpoint faults come before loading: a wedged server answers nothing, loading or not.
+    if (EndpointFaults.TargetOf(path) is { } target && faults.TakeFor(target) is { } fault)
+    {
+        await EndpointFaults.AnswerAsync(http, target, fault, stats);
+        return;
+    }
+
+    if (flapped == FaultKind.FlapLoading || time.GetElapsedTime(readyAt) < settings.LoadTime)
     {
         if (path == "/v1/chat/completions")
         {
@@ -126,6 +145,8 @@ app.MapPost("/fake/faults", async (HttpContext http) =>
 
 await app.StartAsync();
 readyAt = time.GetTimestamp(); // loading starts once the port accepts connections
+faults.RestartClock(); // so do flap periods
+_ = CrashWhenDueAsync(faults);
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 if (settings.RefuseTime <= TimeSpan.Zero)
 {
@@ -135,3 +156,17 @@ if (settings.RefuseTime <= TimeSpan.Zero)
 
 await app.WaitForShutdownAsync();
 return 0;
+
+// crash-after: dies like a server killed by the kernel's OOM killer (SIGKILL, exit 137), with requests in flight.
+static async Task CrashWhenDueAsync(FaultScript faults)
+{
+    while (true)
+    {
+        await Task.Delay(50);
+        if (faults.CrashIsDue())
+        {
+            await Console.Error.WriteLineAsync("fault crash-after: killing the process");
+            System.Diagnostics.Process.GetCurrentProcess().Kill();
+        }
+    }
+}

@@ -27,6 +27,9 @@ public sealed record ServerSettings
 
     public IReadOnlyList<string> Faults { get; init; } = [];
 
+    /// <summary>A JSON array of fault strings added to --fault ones at start-up (absent file: none).</summary>
+    public string? FaultsFile { get; init; }
+
     public int SlotContext => Context / Slots;
 
     public static ServerSettings Parse(string[] args)
@@ -54,6 +57,7 @@ public sealed record ServerSettings
                 "--image-max-tokens" => settings with { ImageMaxTokens = Integer() },
                 "--image-min-tokens" => settings with { ImageMinTokens = Integer() },
                 "--fault" => AddFault(settings, faults, Value()),
+                "--faults-file" => settings with { FaultsFile = Value() },
                 _ => throw new ArgumentException("unknown argument " + name),
             };
         }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Polly.CircuitBreaker;
 using PrivateVlm.ModelServers;
 using PrivateVlm.Storage;
 using PrivateVlm.Vlm.Configuration;
@@ -31,6 +30,7 @@ public sealed partial class TierHealthMonitor : BackgroundService
     private readonly ConcurrentDictionary<string, TierHealth> _current = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<string?>> _warmUps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _warmUpProblems = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _warmUpStarted = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _silentSince = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _loadingSince = new(StringComparer.Ordinal);
 
@@ -134,7 +134,7 @@ public sealed partial class TierHealthMonitor : BackgroundService
 
         // Taken after the probes: a server killed while /health was asked shows as dead, not as alive-but-refusing.
         var server = tier.Server?.Snapshot();
-        var circuit = _circuits.StateOf(tier.Tier, endpoint);
+        var circuit = _circuits.Describe(tier.Tier, endpoint);
         var warmedUp = false;
         string? warmUpProblem = null;
         if (server is null)
@@ -163,7 +163,7 @@ public sealed partial class TierHealthMonitor : BackgroundService
         }
 
         return new TierObservation(tier.Tier, true, server, probe, warmedUp, warmUpProblem, slotsFull,
-            circuit is CircuitState.Open or CircuitState.Isolated, NotAnsweringFor: notAnsweringFor, LoadingFor: loadingFor,
+            _circuits.IsPaused(tier.Tier, endpoint), circuit.Problem, NotAnsweringFor: notAnsweringFor, LoadingFor: loadingFor,
             ExpectedStartTime: tier.Tier == TierSettings.Deep ? ModelServerPlan.DeepExpectedStartTime : ModelServerPlan.QuickExpectedStartTime);
     }
 
@@ -180,9 +180,22 @@ public sealed partial class TierHealthMonitor : BackgroundService
             return (false, null);
         }
 
-        var warmUp = _warmUps.GetOrAdd(tier.Tier, _ => _probe.WarmUpAsync(endpoint, tier.Options.Model, cancellationToken));
+        var warmUp = _warmUps.GetOrAdd(tier.Tier, _ =>
+        {
+            _warmUpStarted[tier.Tier] = _time.GetUtcNow();
+            return _probe.WarmUpAsync(endpoint, tier.Options.Model, cancellationToken);
+        });
         if (!warmUp.IsCompleted)
         {
+            // A one-token answer that takes longer than a whole photo may is no start-up delay: /health answers, so
+            // the server is not loading, and its inference is stuck.
+            var pending = _time.GetUtcNow() - _warmUpStarted.GetValueOrDefault(tier.Tier, _time.GetUtcNow());
+            if (pending > tier.Options.Timeout)
+            {
+                return (false, $"the warm-up completion has given no answer for {TierHealthRules.Duration(pending)} " +
+                               $"(longer than the tier's {TierHealthRules.Duration(tier.Options.Timeout)} limit for a whole photo)");
+            }
+
             // Until a retry succeeds, the last failure still stands (no flapping between starting and degraded).
             return (false, _warmUpProblems.GetValueOrDefault(tier.Tier));
         }

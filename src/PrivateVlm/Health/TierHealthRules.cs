@@ -8,7 +8,9 @@ namespace PrivateVlm.Health;
 /// refused" means down OR still starting, and only knowledge of the server process separates the two. A supervised
 /// server that is alive and loading within its expected start time is starting, never down; past that time it is
 /// degraded; a dead one is down until its restart. An unsupervised endpoint refusing connections is down, since
-/// nothing here can know better.
+/// nothing here can know better. An endpoint that accepts connections and gives no answer at all is "unresponsive",
+/// reported as down with that word first: a loading llama-server answers 503 at once, so silence means wedged (a
+/// supervised server still in its first load is the exception: servers such as Ollama block requests while loading).
 /// </summary>
 public static class TierHealthRules
 {
@@ -65,8 +67,14 @@ public static class TierHealthRules
         if (observation.Endpoint.Answer != EndpointAnswer.Ok)
         {
             var silent = observation.NotAnsweringFor ?? TimeSpan.Zero;
-            return silent < AnswerGrace
-                ? new TierVerdict(TierHealthState.Ready, $"pid {server.ProcessId}; its last health check failed ({observation.Endpoint.Detail})")
+            if (silent < AnswerGrace)
+            {
+                return new TierVerdict(TierHealthState.Ready, $"pid {server.ProcessId}; its last health check failed ({observation.Endpoint.Detail})");
+            }
+
+            return observation.Endpoint.Answer == EndpointAnswer.Unresponsive
+                ? new TierVerdict(TierHealthState.Down,
+                    $"unresponsive: pid {server.ProcessId} runs and accepts connections but has given no answer for {Duration(silent)} ({observation.Endpoint.Detail}); photos wait until it answers or is restarted")
                 : new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but has not answered for {Duration(silent)}: {observation.Endpoint.Detail}");
         }
 
@@ -85,6 +93,10 @@ public static class TierHealthRules
                     "connection refused: the server is not running (it is not supervised by the daemon, so a server still starting looks the same)");
             case EndpointAnswer.Failing:
                 return new TierVerdict(TierHealthState.Degraded, endpoint.Detail);
+            case EndpointAnswer.Unresponsive:
+                return new TierVerdict(TierHealthState.Down,
+                    $"unresponsive: the server accepts connections but {endpoint.Detail} (a loading server answers 503 at once): " +
+                    "it is wedged; photos wait until it answers again");
             case EndpointAnswer.Loading:
                 var loading = observation.LoadingFor ?? TimeSpan.Zero;
                 return observation.ExpectedStartTime is { } expected && loading > expected
@@ -106,7 +118,8 @@ public static class TierHealthRules
     {
         if (observation.CircuitOpen)
         {
-            return new TierVerdict(TierHealthState.Degraded, $"{who}; requests keep failing (circuit open): calls are paused");
+            var last = observation.CircuitProblem is { } problem ? $"; last failure: {problem}" : "";
+            return new TierVerdict(TierHealthState.Degraded, $"{who}; requests keep failing (circuit open): calls are paused{last}");
         }
 
         return observation.SlotsFull == true

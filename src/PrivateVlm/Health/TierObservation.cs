@@ -15,7 +15,9 @@ namespace PrivateVlm.Health;
 /// up (a supervised server's readiness is its <see cref="ServerPhase.Ready"/>).</param>
 /// <param name="WarmUpProblem">Why the last warm-up failed, if it did.</param>
 /// <param name="SlotsFull">llama-server's /slots?fail_on_no_slot=1 said 503 (null: not known).</param>
-/// <param name="CircuitOpen">The tier's circuit breaker to this endpoint is open after repeated failures.</param>
+/// <param name="CircuitOpen">The tier's circuit breaker to this endpoint is open after repeated failures and still
+/// pausing calls (once its break is over the next call tests the server, so it no longer counts).</param>
+/// <param name="CircuitProblem">The failure that opened the circuit.</param>
 /// <param name="LoadingFor">Unsupervised tiers: how long the endpoint has been answering "loading" (503).</param>
 /// <param name="ExpectedStartTime">Unsupervised tiers: how long loading may take before it counts as degraded.</param>
 /// <param name="NotAnsweringFor">How long the endpoint of a supervised, ready server has failed its health checks
@@ -29,6 +31,7 @@ public sealed record TierObservation(
     string? WarmUpProblem = null,
     bool? SlotsFull = null,
     bool CircuitOpen = false,
+    string? CircuitProblem = null,
     string? DisabledReason = null,
     TimeSpan? NotAnsweringFor = null,
     TimeSpan? LoadingFor = null,

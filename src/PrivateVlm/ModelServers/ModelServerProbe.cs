@@ -21,8 +21,11 @@ public enum EndpointAnswer
     /// <summary>Nothing listens: down, or a server that opens its port only once loaded (mlx_vlm, vLLM).</summary>
     Refused,
 
-    /// <summary>Answered with an error, timed out or closed the connection.</summary>
+    /// <summary>Answered with an error, answered something unusable (a body over the cap) or closed the connection.</summary>
     Failing,
+
+    /// <summary>Accepted the connection but gave no answer within the probe's time limit: a wedged server.</summary>
+    Unresponsive,
 }
 
 public sealed record EndpointProbe(EndpointAnswer Answer, string Detail);
@@ -35,19 +38,30 @@ public sealed record EndpointProbe(EndpointAnswer Answer, string Detail);
 /// </summary>
 public sealed class ModelServerProbe(HttpClient http)
 {
-    private static readonly TimeSpan QuickQuestion = TimeSpan.FromSeconds(2);
+    /// <summary>Time limit of GET /health and /slots, headers and body together.</summary>
+    public static readonly TimeSpan QuickQuestion = TimeSpan.FromSeconds(2);
+
+    /// <summary>Largest /health body read: llama-server's is 15 bytes; more means something else answers.</summary>
+    public const int MaxHealthBytes = 64 * 1024;
+
+    /// <summary>Largest warm-up or /v1/models body read: a one-token answer or a model list is a few KB.</summary>
+    public const int MaxAnswerBytes = 1024 * 1024;
+
     private static readonly TimeSpan WarmUpLimit = TimeSpan.FromMinutes(2);
 
-    /// <summary>No proxy, no redirects, short connect timeout: a loopback server answers at once or not at all.</summary>
+    /// <summary>No proxy, no redirects, no decompression, short connect timeout: a loopback server answers at once or
+    /// not at all. Bodies are read with <see cref="ReadCappedAsync"/>; the buffer limit is a second guard.</summary>
     public static HttpClient CreateHttpClient() => new(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
         ConnectTimeout = TimeSpan.FromSeconds(2),
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        AutomaticDecompression = DecompressionMethods.None,
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,
+        MaxResponseContentBufferSize = MaxAnswerBytes,
     };
 
     public async Task<EndpointProbe> HealthAsync(Uri healthUrl, CancellationToken cancellationToken)
@@ -56,8 +70,13 @@ public sealed class ModelServerProbe(HttpClient http)
         limit.CancelAfter(QuickQuestion);
         try
         {
-            using var response = await http.GetAsync(healthUrl, limit.Token);
-            var body = await response.Content.ReadAsStringAsync(limit.Token);
+            using var response = await http.GetAsync(healthUrl, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            var body = await ReadCappedAsync(response, MaxHealthBytes, limit.Token);
+            if (body is null)
+            {
+                return new EndpointProbe(EndpointAnswer.Failing, $"/health answered a body over {MaxHealthBytes / 1024} KB (stopped reading): not a model server's health check");
+            }
+
             if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
             {
                 return new EndpointProbe(EndpointAnswer.Loading, $"/health 503 {ErrorMessage(body) ?? "loading"}");
@@ -75,7 +94,7 @@ public sealed class ModelServerProbe(HttpClient http)
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
         {
-            return Failure(e);
+            return Failure(e, "GET /health");
         }
     }
 
@@ -127,8 +146,14 @@ public sealed class ModelServerProbe(HttpClient http)
             });
             using var content = new StringContent(body, Encoding.UTF8);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-            using var response = await http.PostAsync(new Uri(endpoint, "v1/chat/completions"), content, limit.Token);
-            var answer = await response.Content.ReadAsStringAsync(limit.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "v1/chat/completions")) { Content = content };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            var answer = await ReadCappedAsync(response, MaxAnswerBytes, limit.Token);
+            if (answer is null)
+            {
+                return $"warm-up completion answered a body over {MaxAnswerBytes / 1024 / 1024} MB (stopped reading)";
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 return $"warm-up completion answered HTTP {(int)response.StatusCode}: {ErrorMessage(answer) ?? "(no message)"}";
@@ -145,19 +170,21 @@ public sealed class ModelServerProbe(HttpClient http)
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
         {
-            return "warm-up completion failed: " + Failure(e).Detail;
+            return "warm-up completion failed: " + Failure(e, "the warm-up completion", WarmUpLimit).Detail;
         }
     }
 
     private async Task<string?> DiscoverModelAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(new Uri(endpoint, "v1/models"), cancellationToken);
+        using var response = await http.GetAsync(new Uri(endpoint, "v1/models"), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             return null;
         }
 
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        var body = await ReadCappedAsync(response, MaxAnswerBytes, cancellationToken)
+                   ?? throw new JsonException($"GET /v1/models answered a body over {MaxAnswerBytes / 1024 / 1024} MB");
+        using var document = JsonDocument.Parse(body);
         return document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
             ? data.EnumerateArray()
                 .Select(m => m.TryGetProperty("id", out var id) ? id.GetString() : null)
@@ -165,12 +192,43 @@ public sealed class ModelServerProbe(HttpClient http)
             : null;
     }
 
-    private static EndpointProbe Failure(Exception e) => e switch
+    /// <summary>
+    /// The body as text, or null when it is longer than <paramref name="maxBytes"/>: reading stops there, so a server
+    /// streaming gigabytes costs at most the cap (llama-server answers /health in 15 bytes at 2 GB/s over loopback,
+    /// so an unbounded read of a broken one would buffer gigabytes within the probe's two seconds).
+    /// </summary>
+    public static async Task<string?> ReadCappedAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[Math.Min(maxBytes + 1, 16 * 1024)];
+        using var body = new MemoryStream();
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (body.Length + read > maxBytes)
+            {
+                return null;
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        return Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
+    }
+
+    private static EndpointProbe Failure(Exception e, string question, TimeSpan? limit = null) => e switch
     {
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } =>
             new EndpointProbe(EndpointAnswer.Refused, "connection refused"),
-        OperationCanceledException => new EndpointProbe(EndpointAnswer.Failing, $"no answer within {QuickQuestion.TotalSeconds:0} s"),
-        _ => new EndpointProbe(EndpointAnswer.Failing, "connection failed: " + e.Message),
+        // Connected (a loopback connect is refused or done in microseconds) and then nothing: the server is wedged.
+        OperationCanceledException => new EndpointProbe(EndpointAnswer.Unresponsive,
+            $"{question} got no answer within {(limit ?? QuickQuestion).TotalSeconds:0.#} s"),
+        _ => new EndpointProbe(EndpointAnswer.Failing, $"{question} failed: {e.Message}"),
     };
 
     private static string? StatusField(string body)

@@ -36,7 +36,8 @@ public enum ModelServerFailure
     /// <summary>The content is JSON but breaks the schema (missing property, unknown enum, out of range...).</summary>
     SchemaViolation,
 
-    /// <summary>The body exceeded the response size cap.</summary>
+    /// <summary>The body exceeded the response size cap (Vlm:MaxResponseBytes). max_tokens bounds a real answer to a
+    /// few tens of KB, far below the cap, so this says the server is broken, not that the photo is hard.</summary>
     ResponseTooLarge,
 
     /// <summary>404: the configured model does not exist on that server.</summary>
@@ -68,12 +69,13 @@ public static class ModelServerFailureExtensions
 {
     public static FailureAdvice Advice(this ModelServerFailure failure) => failure switch
     {
+        // An over-cap body is the server's fault (see ResponseTooLarge): postponing it keeps the photo instead of
+        // failing it after two enormous answers, and lets the circuit breaker count it.
         ModelServerFailure.ConnectionRefused or ModelServerFailure.ConnectionLost or ModelServerFailure.Timeout
             or ModelServerFailure.Loading or ModelServerFailure.ServerError or ModelServerFailure.CircuitOpen
-            or ModelServerFailure.GenerationError => FailureAdvice.Transient,
+            or ModelServerFailure.GenerationError or ModelServerFailure.ResponseTooLarge => FailureAdvice.Transient,
         ModelServerFailure.ContextExceeded => FailureAdvice.RetrySmallerImage,
-        ModelServerFailure.Truncated or ModelServerFailure.InvalidJson or ModelServerFailure.SchemaViolation
-            or ModelServerFailure.ResponseTooLarge => FailureAdvice.RetryOnce,
+        ModelServerFailure.Truncated or ModelServerFailure.InvalidJson or ModelServerFailure.SchemaViolation => FailureAdvice.RetryOnce,
         _ => FailureAdvice.DoNotRetry,
     };
 }

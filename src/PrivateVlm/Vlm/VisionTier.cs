@@ -66,7 +66,8 @@ public sealed class VisionTier<TDescription> : IDisposable
                 _resilience.ForEndpoint(endpoint); // builds now so invalid resilience settings surface at start-up
             }
 
-            _router = new EndpointRouter(endpoints, Math.Max(1, options.Concurrency), e => circuits.StateOf(name, e) != CircuitState.Open);
+            // An open circuit whose break is over is available again: the next call through it tests the server.
+            _router = new EndpointRouter(endpoints, Math.Max(1, options.Concurrency), e => !circuits.IsPaused(name, e));
         }
         catch (Exception e) when (e is ModelServerException or InvalidOperationException or ArgumentException or ValidationException)
         {

@@ -13,7 +13,11 @@ namespace PrivateVlm.FakeModelServer.Completions;
 /// <summary>POST /v1/chat/completions as llama-server answers it, with the scripted faults applied.</summary>
 public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript faults, SlotPool slots, FakeStats stats, TimeProvider time)
 {
-    private const int HugeBodyBytes = 50 * 1024 * 1024;
+    /// <summary>How every answer starts; the enormous and stalled answers begin the same way.</summary>
+    private const string AnswerStart = "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{";
+
+    /// <summary>Reported for a request whose client hung up before any answer (nginx's 499).</summary>
+    public const int ClientClosed = 499;
 
     // llama-server writes plain UTF-8; the default encoder's \u0022 escapes are valid but not what it sends.
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -25,11 +29,22 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         stats.CountChatRequest();
         var status = await AnswerAsync(http);
         stats.CountChatStatus(status);
+        if (status == 200)
+        {
+            faults.NoteChatAnswered();
+        }
     }
 
     private async Task<int> AnswerAsync(HttpContext http)
     {
         var aborted = http.RequestAborted;
+        var fault = faults.TakeForChatRequest();
+        if (fault is { Kind: FaultKind.Hang, Hang: HangStyle.Unread })
+        {
+            await FaultyAnswers.HangAsync(http, HangStyle.Unread, "", stats);
+            return ClientClosed;
+        }
+
         JsonObject request;
         try
         {
@@ -52,7 +67,6 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
             return await ErrorAsync(http, 400, "Unable to generate parser for this template. Automatic parser generation failed: JSON schema conversion failed", "invalid_request_error");
         }
 
-        var fault = faults.TakeForChatRequest();
         if (fault?.Kind == FaultKind.Status)
         {
             return await StatusFaultAsync(http, fault.Argument);
@@ -85,8 +99,8 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
                 Process.GetCurrentProcess().Kill(); // SIGKILL, like the kernel's OOM killer (exit 137)
                 break;
             case FaultKind.Hang:
-                await Task.Delay(Timeout.Infinite, aborted);
-                break;
+                await FaultyAnswers.HangAsync(http, fault.Hang, AnswerStart, stats);
+                return ClientClosed;
             case FaultKind.Slow:
                 await Task.Delay(TimeSpan.FromMilliseconds(fault.Argument), time, aborted);
                 break;
@@ -112,7 +126,7 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
                 finishReason = "length";
                 break;
             case FaultKind.HugeBody:
-                await WriteHugeBodyAsync(http);
+                await FaultyAnswers.WriteHugeAsync(http, AnswerStart, "}\"}}]}", fault.BodyBytes, stats);
                 return 200;
         }
 
@@ -298,28 +312,5 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         http.Response.ContentType = "application/json; charset=utf-8";
         await http.Response.WriteAsync(body.ToJsonString(Wire), http.RequestAborted);
         return status;
-    }
-
-    private static async Task WriteHugeBodyAsync(HttpContext http)
-    {
-        http.Response.StatusCode = 200;
-        http.Response.ContentType = "application/json; charset=utf-8";
-        http.Response.ContentLength = null;
-        var whitespace = new byte[64 * 1024];
-        Array.Fill(whitespace, (byte)' ');
-        try
-        {
-            await http.Response.Body.WriteAsync("{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{"u8.ToArray(), http.RequestAborted);
-            for (var written = 0; written < HugeBodyBytes; written += whitespace.Length)
-            {
-                await http.Response.Body.WriteAsync(whitespace, http.RequestAborted);
-            }
-
-            await http.Response.Body.WriteAsync("}\"}}]}"u8.ToArray(), http.RequestAborted);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client gave up reading, which is exactly what a size cap should do.
-        }
     }
 }

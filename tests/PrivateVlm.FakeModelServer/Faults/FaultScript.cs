@@ -1,24 +1,39 @@
 namespace PrivateVlm.FakeModelServer.Faults;
 
 /// <summary>
-/// The faults in force, replaceable at run time through POST /fake/faults. Chat requests take the first fault in the
-/// list (counted faults are used up); flap is time-based and applies to every non-/fake endpoint.
+/// The faults in force, replaceable at run time through POST /fake/faults. A request takes the first fault in the list
+/// for its endpoint that still has uses (counted faults are used up); flap and flap-loading are time-based, counted
+/// from when the faults were set (for faults given at start-up: from when the port opened); crash-after counts from
+/// the first chat completion answered after that, so a server always gets to be usable before it dies.
 /// </summary>
 public sealed class FaultScript(TimeProvider time)
 {
     private readonly Lock _gate = new();
     private List<Entry> _entries = [];
     private Fault? _flap;
-    private long _flapStart;
+    private Fault? _crashAfter;
+    private long _setAt = time.GetTimestamp();
+    private long? _firstAnsweredAt;
 
     public void Replace(IEnumerable<string> faults)
     {
         var parsed = faults.Select(Fault.Parse).ToList();
         lock (_gate)
         {
-            _entries = parsed.Where(f => f.Kind != FaultKind.Flap).Select(f => new Entry(f, f.Count)).ToList();
-            _flap = parsed.LastOrDefault(f => f.Kind == FaultKind.Flap);
-            _flapStart = time.GetTimestamp();
+            _entries = parsed.Where(f => f.Target != FaultTarget.Server).Select(f => new Entry(f, f.Count)).ToList();
+            _flap = parsed.LastOrDefault(f => f.Kind is FaultKind.Flap or FaultKind.FlapLoading);
+            _crashAfter = parsed.LastOrDefault(f => f.Kind == FaultKind.CrashAfter);
+            _setAt = time.GetTimestamp();
+            _firstAnsweredAt = null;
+        }
+    }
+
+    /// <summary>Restarts the clock of the time-based faults (called once the port accepts connections).</summary>
+    public void RestartClock()
+    {
+        lock (_gate)
+        {
+            _setAt = time.GetTimestamp();
         }
     }
 
@@ -26,10 +41,15 @@ public sealed class FaultScript(TimeProvider time)
     {
         lock (_gate)
         {
-            var list = _entries.Select(e => $"{e.Fault.Kind} arg={e.Fault.Argument} remaining={(e.Remaining?.ToString() ?? "always")}").ToList();
+            var list = _entries.Select(e => $"{e.Fault.Kind} on {e.Fault.Target} arg={e.Fault.Argument} remaining={(e.Remaining?.ToString() ?? "always")}").ToList();
             if (_flap is not null)
             {
-                list.Add($"Flap every {_flap.Argument}s");
+                list.Add($"{_flap.Kind} every {_flap.Argument}s");
+            }
+
+            if (_crashAfter is not null)
+            {
+                list.Add($"CrashAfter {_crashAfter.Argument}s");
             }
 
             return list;
@@ -37,13 +57,20 @@ public sealed class FaultScript(TimeProvider time)
     }
 
     /// <summary>The fault this chat request suffers, if any (consumes one use of a counted fault).</summary>
-    public Fault? TakeForChatRequest()
+    public Fault? TakeForChatRequest() => TakeFor(FaultTarget.Chat);
+
+    /// <summary>The fault a request to <paramref name="target"/> suffers, if any (consumes one use of a counted fault).</summary>
+    public Fault? TakeFor(FaultTarget target)
     {
         lock (_gate)
         {
-            for (var i = 0; i < _entries.Count; i++)
+            foreach (var entry in _entries)
             {
-                var entry = _entries[i];
+                if (entry.Fault.Target != target)
+                {
+                    continue;
+                }
+
                 if (entry.Remaining is null)
                 {
                     return entry.Fault;
@@ -60,18 +87,37 @@ public sealed class FaultScript(TimeProvider time)
         }
     }
 
-    /// <summary>Flap: up for the first period, down for the next, and so on.</summary>
-    public bool IsFlappedDown()
+    /// <summary>Flap: up for the first period, down for the next, and so on. Null when not down (or no flap).</summary>
+    public FaultKind? FlappedDown()
     {
         lock (_gate)
         {
             if (_flap is null)
             {
-                return false;
+                return null;
             }
 
-            var elapsed = time.GetElapsedTime(_flapStart);
-            return (long)(elapsed.TotalSeconds / _flap.Argument) % 2 == 1;
+            var elapsed = time.GetElapsedTime(_setAt);
+            return (long)(elapsed.TotalSeconds / _flap.Argument) % 2 == 1 ? _flap.Kind : null;
+        }
+    }
+
+    /// <summary>A chat completion was answered with 200 (starts crash-after's clock).</summary>
+    public void NoteChatAnswered()
+    {
+        lock (_gate)
+        {
+            _firstAnsweredAt ??= time.GetTimestamp();
+        }
+    }
+
+    /// <summary>crash-after: true once its time since the first answered chat completion has passed.</summary>
+    public bool CrashIsDue()
+    {
+        lock (_gate)
+        {
+            return _crashAfter is not null && _firstAnsweredAt is { } answered
+                && time.GetElapsedTime(answered) >= TimeSpan.FromSeconds(_crashAfter.Argument);
         }
     }
 

@@ -52,11 +52,19 @@ public sealed class TierResilience : IDisposable
                 StateProvider = _circuits.ProviderFor(_tier, endpoint),
                 OnOpened = args =>
                 {
-                    VlmLog.CircuitOpened(_logger, _tier, endpoint, args.BreakDuration.TotalSeconds, args.Outcome.Exception?.Message);
+                    var problem = args.Outcome.Exception switch
+                    {
+                        TimeoutRejectedException => $"no answer within the {_tier} tier's {_options.Timeout.TotalSeconds:0.###} s limit",
+                        { } e => e.Message,
+                        null => null,
+                    };
+                    _circuits.Opened(_tier, endpoint, args.BreakDuration, problem);
+                    VlmLog.CircuitOpened(_logger, _tier, endpoint, args.BreakDuration.TotalSeconds, problem);
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = _ =>
                 {
+                    _circuits.Closed(_tier, endpoint);
                     VlmLog.CircuitClosed(_logger, _tier, endpoint);
                     return ValueTask.CompletedTask;
                 },

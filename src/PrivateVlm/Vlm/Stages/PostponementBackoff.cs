@@ -1,23 +1,41 @@
 namespace PrivateVlm.Vlm.Stages;
 
 /// <summary>
-/// How long a stage waits before trying a photo again while its model server is unreachable: doubling from 1 s to
-/// a minute with jitter over consecutive transient failures, back to the start after any success. A postponed job
-/// keeps its attempts (not the photo's fault), so without this a dead server would be asked in a tight loop.
+/// How long a stage waits before trying a photo again while its model server is unreachable. A postponed job keeps
+/// its attempts (not the photo's fault), so without a delay a dead server would be asked in a tight loop.
+/// The delay grows with how long the outage has lasted, not with how many photos met it: half the time since the
+/// first failure of the streak, from 1 s up to a minute, with up to 20 % jitter. Counting failures instead would let a
+/// few workers hitting the same dead server at once push every photo to the cap within seconds, so a 3-second hiccup
+/// could leave photos waiting a minute after the server was back; this way a photo waits at most about half as long
+/// as the outage had lasted when it was postponed. Any success ends the streak.
 /// </summary>
-internal sealed class PostponementBackoff
+internal sealed class PostponementBackoff(TimeProvider time)
 {
     private static readonly TimeSpan First = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Cap = TimeSpan.FromMinutes(1);
-    private int _consecutive;
+    private readonly Lock _gate = new();
+    private DateTimeOffset? _outageSince;
 
     public TimeSpan Failed()
     {
-        var n = Math.Min(Interlocked.Increment(ref _consecutive), 16);
-        var delay = First * Math.Pow(2, n - 1);
-        delay = delay > Cap ? Cap : delay;
+        TimeSpan outage;
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            _outageSince ??= now;
+            outage = now - _outageSince.Value;
+        }
+
+        var delay = outage / 2;
+        delay = delay < First ? First : delay > Cap ? Cap : delay;
         return delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(delay.TotalMilliseconds / 5) + 1));
     }
 
-    public void Succeeded() => Interlocked.Exchange(ref _consecutive, 0);
+    public void Succeeded()
+    {
+        lock (_gate)
+        {
+            _outageSince = null;
+        }
+    }
 }

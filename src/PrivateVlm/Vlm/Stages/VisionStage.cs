@@ -24,7 +24,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     private readonly LibraryDatabase _database;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly PostponementBackoff _backoff = new();
+    private readonly PostponementBackoff _backoff;
 
     private readonly TierEnablement.Decision _enablement;
 
@@ -44,6 +44,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         _database = database;
         _time = time;
         _logger = logger;
+        _backoff = new PostponementBackoff(time);
         Prerequisites = prerequisites;
         Policy = VisionStagePolicy.For(tier.Options, concurrency, imaging.Options.TimeLimit);
     }
