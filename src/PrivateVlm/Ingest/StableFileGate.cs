@@ -13,8 +13,6 @@ namespace PrivateVlm.Ingest;
 public sealed class StableFileGate : BackgroundService
 {
     private static readonly TimeSpan RoomPoll = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan BurstGather = TimeSpan.FromMilliseconds(50);
-    private const int BurstSize = 32;
     private readonly Channel<string> _observed = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<string> _stable = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
@@ -91,14 +89,12 @@ public sealed class StableFileGate : BackgroundService
                     continue;
                 }
 
-                // In a burst, windows end a few at a time as the files arrived; waiting a little longer releases them
-                // together, so ingest records them in a few transactions instead of one each. A lone drop goes at once.
                 var now = _time.GetUtcNow();
-                var releaseAt = NextDue() + (_pending.Count >= BurstSize ? BurstGather : TimeSpan.Zero);
-                if (releaseAt > now)
+                var nextDue = NextDue();
+                if (nextDue > now)
                 {
                     using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    wake.CancelAfter(releaseAt - now);
+                    wake.CancelAfter(nextDue - now);
                     try
                     {
                         await _observed.Reader.WaitToReadAsync(wake.Token);
@@ -146,7 +142,7 @@ public sealed class StableFileGate : BackgroundService
     private bool IsCurrent((string Path, DateTimeOffset DueAt) entry, out Pending pending) =>
         _pending.TryGetValue(entry.Path, out pending) && pending.DueAt == entry.DueAt;
 
-    /// <summary>When the earliest live window ends (there is one: every pending path has a queue entry).</summary>
+    /// <summary>When the earliest live window ends (every pending path has a queue entry).</summary>
     private DateTimeOffset NextDue()
     {
         while (_due.TryPeek(out var head) && !IsCurrent(head, out _))
@@ -154,7 +150,16 @@ public sealed class StableFileGate : BackgroundService
             _due.Dequeue();
         }
 
-        return _due.TryPeek(out var next) ? next.DueAt : DateTimeOffset.MinValue;
+        if (_due.Count == 0)
+        {
+            // Cannot happen while Schedule is the only writer; rebuilt rather than spinning on a pending path forever.
+            foreach (var (path, pending) in _pending.OrderBy(p => p.Value.DueAt))
+            {
+                _due.Enqueue((path, pending.DueAt));
+            }
+        }
+
+        return _due.Peek().DueAt;
     }
 
     private void ReleaseDue(DateTimeOffset now)

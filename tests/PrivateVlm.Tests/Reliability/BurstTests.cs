@@ -39,7 +39,7 @@ public sealed class BurstTests : IDisposable
         Directory.CreateDirectory(burst);
         // L0 only. The watcher's backlog is cut to 16 events so the burst overflows it (every run here saw tens of
         // overflows): the kernel's own inotify queue (16,384 events by default) rarely overflows while the daemon keeps
-        // draining it, and 4,096, the default backlog, holds a 3,000-file burst.
+        // draining it, and the default backlog (4,096) seldom fills at this size.
         await using var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?>
         {
             ["Clustering:Enabled"] = "false",
