@@ -56,7 +56,7 @@ public sealed partial class FolderWatcher : BackgroundService
         _watcher.Changed += (_, e) => Enqueue(e);
         _watcher.Deleted += (_, e) => Enqueue(e);
         _watcher.Renamed += (_, e) => Enqueue(e);
-        _watcher.Error += (_, e) => Overflowed(e.GetException().Message);
+        _watcher.Error += (_, e) => WatcherFailed(e.GetException());
         _watcher.EnableRaisingEvents = true;
         return base.StartAsync(cancellationToken);
     }
@@ -79,6 +79,18 @@ public sealed partial class FolderWatcher : BackgroundService
         {
             _reconciler.RequestScan();
         }
+    }
+
+    private void WatcherFailed(Exception error)
+    {
+        if (error is InternalBufferOverflowException)
+        {
+            Overflowed(error.Message);
+            return;
+        }
+
+        LogWatcherError(_logger, error.Message);
+        _reconciler.RequestScan();
     }
 
     private void Overflowed(string reason)
@@ -145,4 +157,7 @@ public sealed partial class FolderWatcher : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File watcher overflow ({Reason}): events were lost, rescanning the whole folder (overflow {Count} since start)")]
     private static partial void LogOverflow(ILogger logger, string reason, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File watcher error ({Reason}); rescanning the whole folder")]
+    private static partial void LogWatcherError(ILogger logger, string reason);
 }
