@@ -1,31 +1,43 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace PrivateVlm.Ingest;
 
 /// <summary>
 /// FileSystemWatcher as a hint only: its events are often duplicated, reordered, merged or dropped (FSEvents on
 /// macOS), so each one is just a path to re-stat. Handlers only enqueue (they run on the watcher's shared thread);
-/// an error asks the reconciler for a full scan, which is what guarantees nothing is missed.
+/// an error, or more events than the backlog holds, asks the reconciler for a full scan, which is what guarantees
+/// nothing is missed.
 /// </summary>
 public sealed partial class FolderWatcher : BackgroundService
 {
-    private readonly Channel<FileSystemEventArgs> _events = Channel.CreateUnbounded<FileSystemEventArgs>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<FileSystemEventArgs> _events;
     private readonly StableFileGate _gate;
     private readonly FileIngestor _ingestor;
     private readonly FolderReconciler _reconciler;
     private readonly ILogger<FolderWatcher> _logger;
+    private readonly int _backlog;
+    private int _overflows;
+    private int _dropping;
 
-    public FolderWatcher(StableFileGate gate, FileIngestor ingestor, FolderReconciler reconciler, ILogger<FolderWatcher> logger)
+    public FolderWatcher(
+        StableFileGate gate, FileIngestor ingestor, FolderReconciler reconciler, IOptions<WatchOptions> options, ILogger<FolderWatcher> logger)
     {
         _gate = gate;
         _ingestor = ingestor;
         _reconciler = reconciler;
         _logger = logger;
+        _backlog = Math.Max(1, options.Value.EventBacklog);
+        _events = Channel.CreateBounded<FileSystemEventArgs>(new BoundedChannelOptions(_backlog) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     }
 
     private FileSystemWatcher? _watcher;
+
+    /// <summary>Times events were lost since start (the kernel's queue or our backlog overflowed); each one was
+    /// followed by a full rescan.</summary>
+    public int Overflows => Volatile.Read(ref _overflows);
 
     /// <summary>
     /// Enables the watcher before the host starts the reconciler (it is registered first), so every file is either
@@ -40,17 +52,52 @@ public sealed partial class FolderWatcher : BackgroundService
             NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.LastWrite,
             InternalBufferSize = 64 * 1024,
         };
-        _watcher.Created += (_, e) => _events.Writer.TryWrite(e);
-        _watcher.Changed += (_, e) => _events.Writer.TryWrite(e);
-        _watcher.Deleted += (_, e) => _events.Writer.TryWrite(e);
-        _watcher.Renamed += (_, e) => _events.Writer.TryWrite(e);
-        _watcher.Error += (_, e) =>
-        {
-            LogWatcherError(_logger, e.GetException().Message);
-            _reconciler.RequestScan();
-        };
+        _watcher.Created += (_, e) => Enqueue(e);
+        _watcher.Changed += (_, e) => Enqueue(e);
+        _watcher.Deleted += (_, e) => Enqueue(e);
+        _watcher.Renamed += (_, e) => Enqueue(e);
+        _watcher.Error += (_, e) => WatcherFailed(e.GetException());
         _watcher.EnableRaisingEvents = true;
         return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Runs on the watcher's thread: never blocks it, or the kernel's queue is what overflows next.</summary>
+    private void Enqueue(FileSystemEventArgs change)
+    {
+        if (_events.Writer.TryWrite(change))
+        {
+            return;
+        }
+
+        // Full: this event and those after it are dropped until the backlog drains; each drop asks for a full scan
+        // (one queued scan absorbs them all), so a file whose event was dropped is found by a scan started later.
+        if (Interlocked.Exchange(ref _dropping, 1) == 0)
+        {
+            Overflowed($"more than {_backlog} events waiting");
+        }
+        else
+        {
+            _reconciler.RequestScan();
+        }
+    }
+
+    private void WatcherFailed(Exception error)
+    {
+        if (error is InternalBufferOverflowException)
+        {
+            Overflowed(error.Message);
+            return;
+        }
+
+        LogWatcherError(_logger, error.Message);
+        _reconciler.RequestScan();
+    }
+
+    private void Overflowed(string reason)
+    {
+        var count = Interlocked.Increment(ref _overflows);
+        LogOverflow(_logger, reason, count);
+        _reconciler.RequestScan();
     }
 
     public override void Dispose()
@@ -66,6 +113,10 @@ public sealed partial class FolderWatcher : BackgroundService
             await foreach (var change in _events.Reader.ReadAllAsync(stoppingToken))
             {
                 await HandleAsync(change, stoppingToken);
+                if (_events.Reader.Count == 0)
+                {
+                    Volatile.Write(ref _dropping, 0); // caught up: a later overflow is a new one, logged and counted
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -103,6 +154,9 @@ public sealed partial class FolderWatcher : BackgroundService
             _gate.Observe(path);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File watcher overflow ({Reason}): events were lost, rescanning the whole folder (overflow {Count} since start)")]
+    private static partial void LogOverflow(ILogger logger, string reason, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File watcher error ({Reason}); rescanning the whole folder")]
     private static partial void LogWatcherError(ILogger logger, string reason);

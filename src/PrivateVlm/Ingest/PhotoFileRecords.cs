@@ -15,9 +15,22 @@ public static class PhotoFileRecords
     public static PhotoFileRecord? FindByPath(SqliteConnection connection, string path, SqliteTransaction? transaction = null) =>
         connection.QueryFirstOrDefault<PhotoFileRecord>($"SELECT {Columns} FROM files WHERE path = @path", new { path }, transaction);
 
-    /// <summary>Rows the reconciler compares with the disk: everything not already known to be deleted.</summary>
-    public static IEnumerable<PhotoFileRecord> Known(SqliteConnection connection) =>
-        connection.Query<PhotoFileRecord>($"SELECT {Columns} FROM files WHERE status <> 'deleted'", buffered: false);
+    /// <summary>The rows recorded for a batch of paths the reconciler found on disk (one query per batch).</summary>
+    public static IEnumerable<PhotoFileRecord> FindMany(SqliteConnection connection, IEnumerable<string> paths) =>
+        connection.Query<PhotoFileRecord>($"SELECT {Columns} FROM files WHERE path IN @paths", new { paths });
+
+    /// <summary>
+    /// One page of the paths recorded as not deleted under <paramref name="folderPrefix"/> (a folder with its trailing
+    /// separator), in path order after <paramref name="after"/>: the reconciler walks the table page by page instead
+    /// of holding it. The upper bound is the prefix with its separator raised by one, so the path index serves it.
+    /// </summary>
+    public static IReadOnlyList<string> RecordedPathsAfter(SqliteConnection connection, string folderPrefix, string after, int limit)
+    {
+        var upper = folderPrefix[..^1] + (char)(folderPrefix[^1] + 1);
+        return connection.Query<string>(
+            "SELECT path FROM files WHERE path > @after AND path < @upper AND status <> 'deleted' ORDER BY path LIMIT @limit",
+            new { after, upper, limit }).AsList();
+    }
 
     /// <summary>Finds or creates the photo for this content; true in <c>created</c> when it is new.</summary>
     public static (long PhotoId, bool Created) UpsertPhoto(

@@ -16,4 +16,11 @@ public sealed record WatchOptions
 
     /// <summary>Files hashed in parallel.</summary>
     public int HashConcurrency { get; init; } = 2;
+
+    /// <summary>
+    /// Watcher events held while they wait to be looked at. A burst beyond it (thousands of files at once) is an
+    /// overflow like the kernel's own: the events are dropped and the whole folder is rescanned, so memory stays
+    /// bounded and nothing is missed.
+    /// </summary>
+    public int EventBacklog { get; init; } = 4096;
 }
