@@ -246,14 +246,14 @@ internal static class HostileLibrary
     }
 
     /// <summary>A valid 3 x 2 PNG carrying <paramref name="chunks"/> tiny tEXt chunks: "huge metadata" that MetadataExtractor
-    /// reads in full, one directory per chunk (300,000 take it about 2 s; a camera photo takes milliseconds).</summary>
+    /// reads in full, one directory per chunk (150,000 take it about a second; a camera photo takes milliseconds).</summary>
     public static byte[] PngWithManyTextChunks(int chunks) =>
         PngWithText("tEXt", Enumerable.Range(0, chunks).Select(i => Encoding.ASCII.GetBytes($"Comment\0c{i}")).ToArray());
 
     /// <summary>
     /// A PNG that is small on disk but slow to decode: <paramref name="side"/> x <paramref name="side"/> 16-bit RGB,
     /// every row Paeth-filtered, under the pixel limit. libvips cannot shrink a PNG on load, so even a 32 px thumbnail
-    /// unfilters every row (9000 px: about 1.3 s here, against tens of ms for a camera JPEG).
+    /// unfilters every row (6000 px: over half a second here, against tens of ms for a camera JPEG).
     /// </summary>
     public static void WriteSlowToDecodePng(string path, int side)
     {

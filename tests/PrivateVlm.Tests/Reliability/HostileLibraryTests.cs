@@ -18,10 +18,37 @@ public sealed class HostileLibraryTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(120);
 
-    private readonly TempLibrary _library = new();
+    private TempLibrary _library = new();
 
+    /// <summary>Soak: PRIVATEVLM_SOAK_HOSTILE_RUNS=20 repeats the whole drop, each time with a new daemon and library.</summary>
     [CorpusFact]
     public async Task Every_hostile_file_ends_with_one_clear_status_while_good_photos_are_fully_processed()
+    {
+        var runs = int.TryParse(Environment.GetEnvironmentVariable("PRIVATEVLM_SOAK_HOSTILE_RUNS"), out var soak) && soak > 1 ? soak : 1;
+        var drains = new List<TimeSpan>();
+        var (files, good) = (0, 0);
+        for (var run = 0; run < runs; run++)
+        {
+            if (run > 0)
+            {
+                Dispose();
+                _library = new TempLibrary();
+            }
+
+            (var drained, files, good) = await DropTheHostileLibraryAsync();
+            drains.Add(drained);
+        }
+
+        output.WriteLine(
+            $"| hostile library: {files - good} hostile + {good} good files dropped at once into a running daemon | {runs} | {good * runs} good of {files * runs} files | 0 | 0 | 0 | n/a (no crash; drained in {drains.Min().TotalSeconds:F1}-{drains.Max().TotalSeconds:F1} s) |");
+        foreach (var row in _library.Query<(string Path, string Status, string? Error)>("SELECT path, status, error FROM file_status ORDER BY path"))
+        {
+            output.WriteLine($"{Path.GetRelativePath(_library.Inbox, row.Path).Replace("\n", "\\n", StringComparison.Ordinal)}: {row.Status} {row.Error}");
+        }
+    }
+
+    /// <summary>One run: returns how long the drop took to drain, how many files and how many good photos.</summary>
+    private async Task<(TimeSpan Drained, int Files, int Good)> DropTheHostileLibraryAsync()
     {
         using var daemon = DaemonProcess.StartUnder(HostileLibrary.DaemonLauncher, _library);
         await Eventually.AssertAsync(
@@ -63,14 +90,7 @@ public sealed class HostileLibraryTests(ITestOutputHelper output) : IDisposable
 
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
-
-        var good = files.Count(f => f.Expected is Expected.Processed);
-        output.WriteLine(
-            $"| hostile library: {files.Count - good} hostile + {good} good files dropped at once | 1 | {good} good / {files.Count} files | 0 | 0 | 0 | n/a (drained in {drained.TotalSeconds:F1} s) |");
-        foreach (var row in _library.Query<(string Path, string Status, string? Error)>("SELECT path, status, error FROM file_status ORDER BY path"))
-        {
-            output.WriteLine($"{Path.GetRelativePath(_library.Inbox, row.Path).Replace("\n", "\\n", StringComparison.Ordinal)}: {row.Status} {row.Error}");
-        }
+        return (drained, files.Count, files.Count(f => f.Expected is Expected.Processed));
     }
 
     private bool Drained(IReadOnlyList<LibraryFile> files)
