@@ -88,6 +88,28 @@ public sealed class HostileLibraryTimingTests(ITestOutputHelper output) : IDispo
     }
 
     [CorpusFact]
+    public async Task A_parse_cut_off_at_its_limit_returns_at_once_and_its_thread_ends_on_its_own()
+    {
+        var staller = Path.Combine(_library.Root, "many-text-chunks.png");
+        File.WriteAllBytes(staller, HostileLibrary.PngWithManyTextChunks(150_000));
+        var hurried = new PhotoMetadataReader(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new MetadataOptions { TimeLimit = TimeSpan.FromMilliseconds(20) }));
+        var abandonedBefore = PhotoMetadataReader.AbandonedParses;
+
+        var clock = Stopwatch.StartNew();
+        var rejection = Assert.Throws<PrivateVlm.Pipeline.PhotoRejectedException>(() => hurried.Read(staller));
+        var waited = clock.Elapsed;
+        Assert.StartsWith("reading its PNG metadata took longer than the limit Metadata:TimeLimit = 0.02 s; abandoned", rejection.Message);
+        Assert.Equal(abandonedBefore + 1, PhotoMetadataReader.AbandonedParses);
+
+        // The caller did not wait for the parse (compared with the whole parse, measured now), the abandoned parse
+        // ends by itself, and the next read gets a working thread.
+        var whole = Timed(() => new PhotoMetadataReader().Read(staller));
+        Assert.True(waited < whole, $"the caller waited {waited} for a 20 ms limit; the whole parse takes {whole}");
+        await Eventually.AssertAsync(() => PhotoMetadataReader.AbandonedParses == abandonedBefore, "the abandoned parse ended", TimeSpan.FromSeconds(60));
+        Assert.Equal("JPEG", new PhotoMetadataReader().Read(PhotoFactory.CorpusJpegs()[0]).Format);
+    }
+
+    [CorpusFact]
     public async Task A_file_replaced_or_deleted_after_its_metadata_never_lends_another_picture_to_its_photo()
     {
         var sources = PhotoFactory.CorpusJpegs();
