@@ -47,8 +47,7 @@ public static class PhotoDaemonServices
         services.AddSingleton<JobQueue>();
         services.AddSingleton<DaemonExit>();
 
-        services.AddSingleton<PhotoMetadataReader>();
-        services.AddSingleton<IPhotoStage, MetadataStage>();
+        services.AddMetadata(configuration);
 
         services.AddImaging(configuration);
         services.AddEmbeddings(configuration);

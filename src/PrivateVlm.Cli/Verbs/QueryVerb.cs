@@ -8,7 +8,8 @@ namespace PrivateVlm.Cli.Verbs;
 
 /// <summary>
 /// `privatevlm query "SQL"`: runs the user's SQL on a read-only connection. The SQL text is the user's own and
-/// goes to SQLite as is; it cannot modify the database because the connection itself cannot.
+/// goes to SQLite as is; it cannot modify the database because the connection itself cannot. Several statements run
+/// in order, each result printed; the first failure stops the rest with exit code 1.
 /// </summary>
 internal static class QueryVerb
 {
@@ -25,20 +26,41 @@ internal static class QueryVerb
             try
             {
                 using var connection = library.OpenReadOnly();
+                QueryAuthorizer.Apply(connection);
                 using var command = connection.CreateCommand();
                 command.CommandText = parse.GetValue(sql);
                 using var reader = command.ExecuteReader();
                 var output = Console.Out;
-                if (parse.GetValue(json))
+                // Every statement runs, each result printed in turn: "SELECT ...; DELETE ..." must not print the
+                // SELECT and exit 0 as if the rest had run (SQLite only steps a later statement when asked to).
+                for (var first = true; first || reader.NextResult(); first = false)
                 {
-                    WriteJson(reader, output);
-                }
-                else
-                {
-                    WriteDelimited(reader, output, parse.GetValue(csv) ? ',' : '\t', quote: parse.GetValue(csv));
+                    if (reader.FieldCount == 0)
+                    {
+                        continue;
+                    }
+
+                    if (!first && !parse.GetValue(json))
+                    {
+                        output.WriteLine();
+                    }
+
+                    if (parse.GetValue(json))
+                    {
+                        WriteJson(reader, output);
+                    }
+                    else
+                    {
+                        WriteDelimited(reader, output, parse.GetValue(csv) ? ',' : '\t', quote: parse.GetValue(csv));
+                    }
                 }
 
                 return 0;
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == QueryAuthorizer.RefusedErrorCode)
+            {
+                Console.Error.WriteLine($"privatevlm query: {QueryAuthorizer.Explanation} ({e.Message})");
+                return 1;
             }
             catch (Exception e) when (e is SqliteException or FileNotFoundException)
             {

@@ -33,7 +33,7 @@ internal static class NativeTimeLimit
         {
             Abandon(task);
             throw new PhotoRejectedException(
-                $"decoding took longer than the limit Imaging:TimeLimit = {limit.TotalSeconds:0.#} s; abandoned: {path}");
+                $"decoding took longer than the limit Imaging:TimeLimit = {limit.TotalSeconds:0.###} s; abandoned: {path}");
         }
         catch (OperationCanceledException) when (!task.IsCompleted)
         {

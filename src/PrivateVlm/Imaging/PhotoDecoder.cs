@@ -92,7 +92,7 @@ internal sealed class PhotoDecoder
         }
         catch (VipsOperationException e)
         {
-            throw new PhotoRejectedException($"unreadable {format} header: {e.VipsError}: {path}", e);
+            throw new PhotoRejectedException($"unreadable {format} header: {Reason(e, path)}: {path}", e);
         }
 
         var pixels = (long)storedWidth * storedHeight;
@@ -167,7 +167,7 @@ internal sealed class PhotoDecoder
         }
         catch (VipsOperationException e)
         {
-            throw new PhotoRejectedException($"cannot decode {header.Format}: {e.VipsError}: {path}", e);
+            throw new PhotoRejectedException($"cannot decode {header.Format}: {Reason(e, path)}: {path}", e);
         }
     }
 
@@ -257,6 +257,12 @@ internal sealed class PhotoDecoder
             ? pixels
             : throw new VipsOperationException(
                 "write_to_memory", $"expected {expected} bytes, got {pixels.Length} ({image.Width}x{image.Height}x{image.Bands})");
+
+    /// <summary>libvips' error buffer as one line: its messages name the file again and again ("PATH: bad seek to N"),
+    /// and the path already ends the rejection.</summary>
+    private static string Reason(VipsOperationException e, string path) =>
+        string.Join(' ', e.VipsError.Replace(path + ": ", "", StringComparison.Ordinal)
+            .Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
 
     private static string FormatName(string loader) =>
         loader.EndsWith("load", StringComparison.Ordinal) ? loader[..^4] : loader;

@@ -119,6 +119,13 @@ public sealed partial class FileIngestor : BackgroundService
             LogRejected(_logger, finding.Path, finding.Error!);
         }
 
+        // A file deleted after it was hashed but before this commit: its watcher event came while there was no row to
+        // mark, so nothing else would notice until the next full scan. Look once more now that the row exists.
+        foreach (var finding in findings.Where(f => f.Sha256 is not null && !StillThere(f.Path)))
+        {
+            await MarkGoneAsync(finding.Path, cancellationToken);
+        }
+
         foreach (var stage in queued)
         {
             _signals.Pulse(stage);
@@ -148,7 +155,8 @@ public sealed partial class FileIngestor : BackgroundService
         }
 
         Finding Rejected(string error) => new(path, seen.Value, null, error, existing?.Error);
-        var problem = CheckSymlink(path)
+        var problem = CheckName(path)
+            ?? CheckSymlink(path)
             ?? (!OperatingSystem.IsWindows() && PosixAccess.IsRegularFile(path) == false ? "not a regular file (a pipe, socket or device); not read" : null)
             ?? (seen.Value.Size == 0 ? "empty file (0 bytes)" : null);
         if (problem is not null)
@@ -217,7 +225,7 @@ public sealed partial class FileIngestor : BackgroundService
     /// Results stay with the photo.</summary>
     public async Task MarkGoneAsync(string path, CancellationToken cancellationToken)
     {
-        if (File.Exists(path))
+        if (StillThere(path))
         {
             _gate.Observe(path);
             return;
@@ -225,7 +233,7 @@ public sealed partial class FileIngestor : BackgroundService
 
         var candidates = Read(c =>
             PhotoFileRecords.FindByPath(c, path) is not null ? [path] : PhotoFileRecords.PathsUnder(c, path));
-        var gone = candidates.Where(p => !File.Exists(p)).ToList();
+        var gone = candidates.Where(p => !StillThere(p)).ToList();
         if (gone.Count == 0)
         {
             return;
@@ -243,6 +251,21 @@ public sealed partial class FileIngestor : BackgroundService
             }
         }, cancellationToken);
     }
+
+    /// <summary>File.Exists, or a name .NET cannot decode that still exists under its raw bytes.</summary>
+    private static bool StillThere(string path) =>
+        File.Exists(path) || (UndecodableFileNames.LooksUndecoded(path) && UndecodableFileNames.Stat(path) is not null);
+
+    /// <summary>
+    /// A name that is not valid UTF-8 (Linux only: macOS requires UTF-8) cannot be opened by .NET, MetadataExtractor or
+    /// libvips under any string, so it cannot become a photo in place. It is recorded under the name .NET shows, each
+    /// undecodable byte as U+FFFD, with the fix; after a rename it is read like any other file.
+    /// </summary>
+    private static string? CheckName(string path) =>
+        UndecodableFileNames.LooksUndecoded(path) && !File.Exists(path) && !Directory.Exists(path)
+            ? "file name is not valid UTF-8 (shown here with U+FFFD for each undecodable byte), so it cannot be " +
+              "opened by name; rename it to UTF-8 (e.g. convmv -f latin1 -t utf-8 --notest FILE) and it is read like any other photo"
+            : null;
 
     private string? CheckSymlink(string path)
     {

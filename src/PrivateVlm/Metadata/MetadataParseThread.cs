@@ -4,13 +4,14 @@ using System.Runtime.ExceptionServices;
 namespace PrivateVlm.Metadata;
 
 /// <summary>
-/// Runs a MetadataExtractor parse on a thread with a large stack. The library recurses once per TIFF directory;
-/// about 3,600 nested SubIFDs (one 64 KB JPEG segment) overflow the 1.5 MB stack of a thread-pool thread, and a stack
-/// overflow ends the whole daemon. <see cref="MetadataParserGuard"/> rejects such files first, but it counts only the
-/// directories it knows to look for (not, say, maker-note sub-directories); this stack is the margin behind it.
-/// 256 MB is reserved address space, committed only as far as a parse actually goes.
-/// The threads are reused: starting one per photo cost a large share of L0's time. A parse that never returns keeps
-/// its thread, and the next call simply gets a fresh one.
+/// Runs a MetadataExtractor parse on a thread with a large stack, for at most a time limit. The library recurses once
+/// per TIFF directory; about 3,600 nested SubIFDs (one 64 KB JPEG segment) overflow the 1.5 MB stack of a thread-pool
+/// thread, and a stack overflow ends the whole daemon. <see cref="MetadataParserGuard"/> rejects such files first, but
+/// it counts only the directories it knows to look for (not, say, maker-note sub-directories); this stack is the
+/// margin behind it. 256 MB is reserved address space, committed only as far as a parse actually goes.
+/// The threads are reused: starting one per photo cost a large share of L0's time. A parse that overruns its limit
+/// cannot be stopped from outside (managed code has no thread abort): the caller stops waiting, the thread finishes
+/// on its own and then exits instead of being reused, and the next call gets a fresh one.
 /// </summary>
 internal static class MetadataParseThread
 {
@@ -18,23 +19,37 @@ internal static class MetadataParseThread
     private const int MaxIdle = 4;
 
     private static readonly ConcurrentBag<ParseWorker> Idle = [];
+    private static int abandonedRunning;
 
-    public static T Run<T>(Func<T> parse)
+    /// <summary>Parses that passed their limit and have not returned yet.</summary>
+    public static int AbandonedRunning => Volatile.Read(ref abandonedRunning);
+
+    /// <exception cref="TimeoutException">The parse did not finish within <paramref name="limit"/>; it was abandoned.</exception>
+    public static T Run<T>(Func<T> parse, TimeSpan limit)
     {
         T result = default!;
         ExceptionDispatchInfo? failure = null;
         var worker = Idle.TryTake(out var idle) ? idle : new ParseWorker();
-        worker.Execute(() =>
+        var finished = worker.Execute(
+            () =>
+            {
+                try
+                {
+                    result = parse();
+                }
+                catch (Exception ex)
+                {
+                    failure = ExceptionDispatchInfo.Capture(ex);
+                }
+            },
+            limit);
+
+        if (!finished)
         {
-            try
-            {
-                result = parse();
-            }
-            catch (Exception ex)
-            {
-                failure = ExceptionDispatchInfo.Capture(ex);
-            }
-        });
+            Interlocked.Increment(ref abandonedRunning);
+            worker.RetireWhenDone(() => Interlocked.Decrement(ref abandonedRunning));
+            throw new TimeoutException($"the metadata parse did not finish within {limit}");
+        }
 
         if (Idle.Count < MaxIdle)
         {
@@ -42,7 +57,7 @@ internal static class MetadataParseThread
         }
         else
         {
-            worker.Retire();
+            worker.RetireWhenDone(null);
         }
 
         failure?.Throw();
@@ -55,22 +70,26 @@ internal static class MetadataParseThread
         private readonly SemaphoreSlim _start = new(0);
         private readonly SemaphoreSlim _finished = new(0);
         private Action? _work;
+        private Action? _onRetired;
 
         public ParseWorker()
         {
             new Thread(Loop, StackBytes) { IsBackground = true, Name = "L0 metadata parse" }.Start();
         }
 
-        public void Execute(Action work)
+        /// <summary>True when the work finished within <paramref name="limit"/>.</summary>
+        public bool Execute(Action work, TimeSpan limit)
         {
             _work = work;
             _start.Release();
-            _finished.Wait();
+            return _finished.Wait(limit);
         }
 
-        public void Retire()
+        /// <summary>Ends the thread once its current work (if any) returns. The holder gives the worker up with this.</summary>
+        public void RetireWhenDone(Action? onRetired)
         {
-            _work = null;
+            // Queued behind the current work: the loop takes this start only after finishing, and finds no work.
+            _onRetired = onRetired;
             _start.Release();
         }
 
@@ -79,13 +98,14 @@ internal static class MetadataParseThread
             while (true)
             {
                 _start.Wait();
-                if (_work is not { } work)
+                var work = Interlocked.Exchange(ref _work, null);
+                if (work is null)
                 {
+                    _onRetired?.Invoke();
                     return;
                 }
 
                 work();
-                _work = null;
                 _finished.Release();
             }
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Metadata;
@@ -7,23 +8,27 @@ public sealed class MetadataStage : IPhotoStage
 {
     public const string StageName = "metadata";
 
+    // Beyond the parse's own limit: opening the file (a stalled network volume) and saving. The reader's limit fires
+    // first for a slow parse, so a hostile file is rejected with that clear reason instead of a generic timeout.
+    private static readonly TimeSpan OutsideTheParse = TimeSpan.FromSeconds(5);
+
     private readonly PhotoMetadataReader _reader;
     private readonly TimeProvider _time;
 
-    public MetadataStage(PhotoMetadataReader reader, TimeProvider time)
+    public MetadataStage(PhotoMetadataReader reader, IOptions<MetadataOptions> options, TimeProvider time)
     {
         _reader = reader;
         _time = time;
+        // Reading metadata touches only the file's header blocks: milliseconds, so results are committed in batches.
+        Policy = new StagePolicy(
+            Concurrency: 2, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: options.Value.TimeLimit + OutsideTheParse, BatchSize: 16);
     }
 
     public string Name => StageName;
 
     public IReadOnlyList<string> Prerequisites => [];
 
-    // Reading metadata touches only the file's header blocks: milliseconds, so results are committed in batches.
-    // A hostile file gets 10 s before it is given up.
-    public StagePolicy Policy { get; } = new(
-        Concurrency: 2, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(10), BatchSize: 16);
+    public StagePolicy Policy { get; }
 
     public bool IsConfigured => true;
 
@@ -31,7 +36,8 @@ public sealed class MetadataStage : IPhotoStage
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
-        // MetadataExtractor is synchronous: run it off the worker so the time limit can abandon a hung read.
+        // MetadataExtractor is synchronous: run it off the worker. The reader bounds the parse itself, so this thread
+        // is held for at most Metadata:TimeLimit even when a file stalls the parser.
         var metadata = await Task.Run(() => _reader.Read(job.Path), cancellationToken);
         var now = _time.GetUtcNow();
         return StageOutcome.Succeeded((connection, transaction) =>

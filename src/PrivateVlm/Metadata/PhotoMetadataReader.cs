@@ -7,6 +7,7 @@ using MetadataExtractor.Formats.Tiff;
 using MetadataExtractor.Formats.WebP;
 using MetadataExtractor.IO;
 using MetadataExtractor.Util;
+using Microsoft.Extensions.Options;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Metadata;
@@ -15,11 +16,13 @@ namespace PrivateVlm.Metadata;
 /// L0: turns one photo file into a <see cref="PhotoMetadata"/> from its own bytes (MetadataExtractor), without decoding
 /// pixels. The file is the problem (empty, not an image, unsupported, truncated or corrupt) means
 /// <see cref="PhotoRejectedException"/>; failing to open or read the file at all (gone, no permission, disk error)
-/// stays an <see cref="IOException"/> because a retry may succeed.
+/// stays an <see cref="IOException"/> because a retry may succeed. A parse that takes longer than
+/// <see cref="MetadataOptions.TimeLimit"/> is abandoned and the file rejected.
 /// </summary>
 public sealed class PhotoMetadataReader
 {
     private readonly TimeProvider timeProvider;
+    private readonly TimeSpan timeLimit;
 
     public PhotoMetadataReader()
         : this(TimeProvider.System)
@@ -28,9 +31,18 @@ public sealed class PhotoMetadataReader
 
     /// <param name="timeProvider">Supplies the local time zone used when a photo has no EXIF time of its own.</param>
     public PhotoMetadataReader(TimeProvider timeProvider)
+        : this(timeProvider, Options.Create(new MetadataOptions()))
+    {
+    }
+
+    public PhotoMetadataReader(TimeProvider timeProvider, IOptions<MetadataOptions> options)
     {
         this.timeProvider = timeProvider;
+        timeLimit = options.Value.TimeLimit;
     }
+
+    /// <summary>Parses that passed <see cref="MetadataOptions.TimeLimit"/> and are still running on their own.</summary>
+    public static int AbandonedParses => MetadataParseThread.AbandonedRunning;
 
     public PhotoMetadata Read(string path)
     {
@@ -42,11 +54,26 @@ public sealed class PhotoMetadataReader
         }
 
         var format = Detect(stream);
-        var (directories, warnings) = MetadataParseThread.Run(() =>
+        IReadOnlyList<MetadataExtractor.Directory> directories;
+        IReadOnlyList<string> warnings;
+        try
         {
-            GuardAgainstParserTraps(stream, format);
-            return ReadDirectories(stream, format);
-        });
+            (directories, warnings) = MetadataParseThread.Run(
+                () =>
+                {
+                    GuardAgainstParserTraps(stream, format);
+                    return ReadDirectories(stream, format);
+                },
+                timeLimit);
+        }
+        catch (TimeoutException)
+        {
+            // Not retried: the same bytes would stall the parser again. Disposing the stream on the way out also makes
+            // an abandoned parse that is still reading fail and end sooner.
+            throw new PhotoRejectedException(
+                $"reading its {format.Name()} metadata took longer than the limit Metadata:TimeLimit = " +
+                $"{timeLimit.TotalSeconds:0.###} s; abandoned (a photo's metadata takes milliseconds)");
+        }
 
         var image = StoredImage.From(format, directories);
         if (image.Width is null || image.Height is null)

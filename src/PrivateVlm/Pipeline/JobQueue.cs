@@ -160,17 +160,19 @@ public sealed class JobQueue
                     continue;
                 }
 
-                var file = connection.QueryFirstOrDefault<(string Sha256, string? Path)>(
+                var file = connection.QueryFirstOrDefault<(string Sha256, string? Path, long? Size, string? ModifiedAt)>(
                     """
-                    SELECT p.sha256, (SELECT f.path FROM files f WHERE f.photo_id = p.id AND f.status = 'present' ORDER BY f.id LIMIT 1)
-                    FROM photos p WHERE p.id = @PhotoId
+                    SELECT p.sha256, f.path, f.size_bytes, f.modified_at
+                    FROM photos p
+                    LEFT JOIN files f ON f.id = (SELECT id FROM files WHERE photo_id = p.id AND status = 'present' ORDER BY id LIMIT 1)
+                    WHERE p.id = @PhotoId
                     """,
                     new { job.PhotoId },
                     transaction);
                 if (file.Path is null)
                 {
                     FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
-                        "every file holding this photo was deleted before this stage ran");
+                        "every file holding this photo was deleted or replaced before this stage ran");
                     continue;
                 }
 
@@ -184,7 +186,7 @@ public sealed class JobQueue
                     new { Token = token, Expires = UtcText.From(now + lease), Now = nowText, job.Id },
                     transaction);
                 claimed.Add(new ClaimedJob(
-                    new PhotoJob(job.Id, job.PhotoId, stage.Name, file.Sha256, file.Path, (int)job.Attempts + 1),
+                    new PhotoJob(job.Id, job.PhotoId, stage.Name, file.Sha256, file.Path, (int)job.Attempts + 1, file.Size, file.ModifiedAt),
                     token));
             }
 

@@ -13,6 +13,9 @@ public sealed partial class StageWorkers : BackgroundService
 {
     private static readonly TimeSpan IdleRecheck = TimeSpan.FromSeconds(30);
 
+    // Long enough for the stability window and the new content's hash to land, short enough not to be noticed.
+    private static readonly TimeSpan ChangedFileRecheck = TimeSpan.FromSeconds(2);
+
     private readonly StageCatalog _stages;
     private readonly JobQueue _queue;
     private readonly JobSignals _signals;
@@ -152,6 +155,14 @@ public sealed partial class StageWorkers : BackgroundService
     private async Task<Action<SqliteConnection, SqliteTransaction>?> RunOneAsync(IPhotoStage stage, ClaimedJob claimed)
     {
         var job = claimed.Job;
+        if (job.FileChangedSinceIdentified())
+        {
+            // Replaced since it was hashed: the ingest identifies the new content (a new photo) and this photo's job
+            // comes back with another path or, when no file holds it any more, fails saying so.
+            await PostponeChangedAsync(stage, claimed);
+            return null;
+        }
+
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token);
         limit.CancelAfter(stage.Policy.TimeLimit);
 
@@ -183,6 +194,13 @@ public sealed partial class StageWorkers : BackgroundService
             return null;
         }
 
+        if (outcome is StageOutcome.Done or StageOutcome.Rejected && job.FileChangedSinceIdentified())
+        {
+            // Rewritten while the stage read it: the result (or the verdict "corrupt") may be about other bytes.
+            await PostponeChangedAsync(stage, claimed);
+            return null;
+        }
+
         switch (outcome)
         {
             case StageOutcome.Done done:
@@ -197,6 +215,13 @@ public sealed partial class StageWorkers : BackgroundService
             default:
                 throw new InvalidOperationException($"unknown outcome {outcome.GetType().Name}");
         }
+    }
+
+    private async Task PostponeChangedAsync(IPhotoStage stage, ClaimedJob claimed)
+    {
+        const string reason = "the file changed since its content was identified; waiting for it to be identified again";
+        LogPostponed(_logger, stage.Name, claimed.Job.PhotoId, reason, ChangedFileRecheck.TotalSeconds);
+        await _queue.PostponeAsync(claimed, ChangedFileRecheck, reason, _abandon.Token);
     }
 
     private async Task RecordFailureAsync(IPhotoStage stage, ClaimedJob claimed, string error, bool permanent)

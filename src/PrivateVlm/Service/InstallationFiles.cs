@@ -36,6 +36,9 @@ public sealed class InstallationFiles(TextWriter output, bool apply)
             Directory.Delete(destination, recursive: true);
         }
 
+        // The app usually lives in the data folder, next to the database: that folder is created owner-only here,
+        // before the copy would create it with the default mode.
+        CreateOwnerOnly(Path.GetDirectoryName(destination)!);
         foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
         {
             Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, directory)));
@@ -78,12 +81,26 @@ public sealed class InstallationFiles(TextWriter output, bool apply)
         }
     }
 
+    /// <summary>Creates a folder (and any missing parent) readable by this user only: these hold the logs and the
+    /// database, whose photo paths, times and places are private. A folder that already exists keeps its mode.</summary>
     public void CreateDirectory(string path)
     {
         output.WriteLine($"# create directory: {path}");
         if (apply)
         {
+            CreateOwnerOnly(path);
+        }
+    }
+
+    private static void CreateOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
             Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 

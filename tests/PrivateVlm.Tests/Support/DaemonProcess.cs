@@ -39,15 +39,22 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>Starts the daemon on the library with a short stability window (tests drop whole files).</summary>
-    public static DaemonProcess Start(TempLibrary library, IDictionary<string, string>? environment = null, params string[] extraArgs)
+    public static DaemonProcess Start(TempLibrary library, IDictionary<string, string>? environment = null, params string[] extraArgs) =>
+        StartUnder([], library, environment, extraArgs);
+
+    /// <summary>Like <see cref="Start"/>, through <paramref name="launcher"/> (e.g. setpriv dropping capabilities),
+    /// which must exec the daemon in its own process so <see cref="Id"/> is the daemon's.</summary>
+    public static DaemonProcess StartUnder(
+        IReadOnlyList<string> launcher, TempLibrary library, IDictionary<string, string>? environment = null, params string[] extraArgs)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "exec", ExecutablePath, "run", "--watch", library.Inbox, "--db", library.DatabasePath }.Concat(extraArgs))
+        var prefix = launcher.Count > 0 ? launcher.Skip(1).Append("dotnet") : [];
+        foreach (var arg in prefix.Concat(["exec", ExecutablePath, "run", "--watch", library.Inbox, "--db", library.DatabasePath]).Concat(extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
