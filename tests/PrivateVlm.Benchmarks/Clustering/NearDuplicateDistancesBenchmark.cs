@@ -86,7 +86,7 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             Print("burst neighbours                ", neighbours, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: false, "F0");
         }
 
-        await MeasureSyntheticTurnsAsync(preparation, corpus, bases, fingerprints);
+        await MeasureSyntheticCopiesAsync(preparation, corpus, bases, fingerprints);
 
         var clipFolder = Argument(args, "--clip-model");
         if (clipFolder is null)
@@ -117,9 +117,9 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
     /// The corpus has one turned copy (30 degrees, a trial angle exactly). Turns between the 5 degree trials are the
     /// worst case, so each base scene is also turned by libvips (the `vips` command) by angles halfway between trials,
     /// cropped back to its size with black corners as a straightened photo has them, and compared with its own base
-    /// and with the nine other scenes.
+    /// and with the nine other scenes. Grayscale copies (also missing from the corpus) are made the same way.
     /// </summary>
-    private static async Task MeasureSyntheticTurnsAsync(
+    private static async Task MeasureSyntheticCopiesAsync(
         ImagePreparation preparation, string corpus, List<string> bases, Dictionary<string, PhotoHashes> fingerprints)
     {
         double[] angles = [-27.5, -17.5, -7.5, 2.5, 12.5, 22.5];
@@ -130,8 +130,15 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             var own = new List<double>();
             var others = new List<double>();
             var ownPhash = new List<double>();
+            var grayscale = new List<double>();
             foreach (var key in bases)
             {
+                // The corpus has no grayscale copies either: a "black and white" edit of each base.
+                var gray = Path.Combine(folder, "gray.jpg");
+                await Vips("colourspace", Path.Combine(corpus, key), gray, "b-w");
+                var grayHashes = await PhotoHashes.OfPhotoAsync(preparation, gray, CancellationToken.None);
+                grayscale.Add(Math.Max(grayHashes.DctDistance(fingerprints[key]), fingerprints[key].DctDistance(grayHashes)));
+
                 // Turned as shown: the EXIF orientation applied first.
                 var source = Path.Combine(folder, "upright.png");
                 await Vips("autorot", Path.Combine(corpus, key), source);
@@ -156,6 +163,8 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             Console.WriteLine($"turned copy vs its base, tilted squares (worse way round): n={own.Count} min={own.Min()} median={Percentiles.Of(own, 50)} p90={Percentiles.Of(own, 90)} max={own.Max()}");
             Console.WriteLine($"turned copy vs its base, pHash any orientation:           n={ownPhash.Count} min={ownPhash.Min()} median={Percentiles.Of(ownPhash, 50)} max={ownPhash.Max()}");
             Console.WriteLine($"turned copy vs the other nine scenes, tilted squares (both ways): n={others.Count} min={others.Min()} p10={Percentiles.Of(others, 10)} median={Percentiles.Of(others, 50)}");
+            Console.WriteLine($"## each base scene made grayscale by libvips (vips colourspace b-w)");
+            Console.WriteLine($"grayscale copy vs its base, pHash any orientation (worse way round): n={grayscale.Count} min={grayscale.Min()} median={Percentiles.Of(grayscale, 50)} max={grayscale.Max()}");
         }
         finally
         {
