@@ -1,15 +1,12 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-
 namespace PrivateVlm.Clustering;
 
 /// <summary>
 /// The current group representatives in memory, so assigning a photo never reads the whole table. Each
-/// representative is one slot in parallel arrays (upright pHash, central-square hash, capture time, camera: about 40
-/// bytes), scanned front to back with popcount: at 100,000 representatives that is a few megabytes read
-/// sequentially, where a dictionary of objects chased pointers (see the clustering benchmark). CLIP embeddings are
-/// not held here (2 KB each): the few representatives taken within the time gap are handed to a cosine lookup that
-/// reads theirs from the database. The clustering stage serialises writers (one worker); readers take the lock too.
+/// representative is one slot in parallel arrays (upright pHash, central-square hash, capture time, camera, photo
+/// id: about 65 bytes with the id-to-slot map), scanned front to back with popcount: at 100,000 representatives a few
+/// megabytes read sequentially, where a dictionary of objects chased pointers (see the clustering benchmark). CLIP
+/// embeddings are not held here (2 KB each): the few representatives taken within the time gap are handed to a cosine
+/// lookup that reads theirs from the database. The clustering stage serialises writers (one worker); readers take the lock too.
 /// </summary>
 public sealed class RepresentativeIndex
 {
@@ -113,9 +110,6 @@ public sealed class RepresentativeIndex
 
     /// <summary>Representatives that pass the cheap filters: a hash within a limit, or (for the cosine) a capture
     /// time within the gap. Time and camera are judged afterwards by the rule on these few.</summary>
-    // Fully optimised from the first call: with tiered compilation a loop this long runs as on-stack-replacement code
-    // (locals kept in the unoptimised frame) until the method has been called often enough, measured 2-3x slower.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Candidate> Scan(ClusterCandidate photo, GroupingRule rule, bool wantCosine)
     {
         var options = rule.Options;
