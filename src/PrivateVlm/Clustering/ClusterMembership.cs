@@ -31,15 +31,15 @@ public sealed class ClusterMembership
     public void Assign(SqliteConnection connection, SqliteTransaction transaction, long photoId, DateTimeOffset now)
     {
         EnsureLoaded(connection, transaction);
-        var photo = ClusterTables.Candidate(connection, transaction, photoId)
-                    ?? throw new InvalidOperationException($"photo {photoId} has no hashes");
+        var photo = WithEmbedding(connection, transaction, ClusterTables.Candidate(connection, transaction, photoId)
+                    ?? throw new InvalidOperationException($"photo {photoId} has no hashes"));
         ClusterTables.Leave(connection, transaction, photoId, now, "reassigned");
-        var match = _index.Find(photo, _rule);
+        var match = Find(connection, transaction, photo);
         // The index may hold a representative whose transaction rolled back: trust only the database.
-        if (match is not null && !ClusterTables.IsRepresentative(connection, transaction, match.RepresentativePhotoId))
+        while (match is not null && !ClusterTables.IsRepresentative(connection, transaction, match.RepresentativePhotoId))
         {
             _index.Remove(match.RepresentativePhotoId);
-            match = _index.Find(photo, _rule);
+            match = Find(connection, transaction, photo);
         }
 
         if (match is null)
@@ -88,9 +88,10 @@ public sealed class ClusterMembership
             var now = _time.GetUtcNow();
             ClusterTables.ClearMembership(connection, transaction, now, "regrouped");
             _index.Load([]);
-            foreach (var photo in ClusterTables.AllHashed(connection, transaction).ToList())
+            foreach (var hashed in ClusterTables.AllHashed(connection, transaction).ToList())
             {
-                if (_index.Find(photo, _rule) is { } match)
+                var photo = WithEmbedding(connection, transaction, hashed);
+                if (Find(connection, transaction, photo) is { } match)
                 {
                     ClusterTables.JoinGroup(connection, transaction, photo.PhotoId, match, now);
                 }
@@ -103,6 +104,23 @@ public sealed class ClusterMembership
 
             return _index.Count;
         }, cancellationToken);
+
+    private static ClusterCandidate WithEmbedding(SqliteConnection connection, SqliteTransaction transaction, ClusterCandidate photo) =>
+        photo with { Embedding = ClusterTables.Embedding(connection, transaction, photo.PhotoId) };
+
+    /// <summary>The index's choice, with the CLIP cosine to the chosen representative recorded whenever both have an
+    /// embedding of one model (also when the hash decided).</summary>
+    private ClusterMatch? Find(SqliteConnection connection, SqliteTransaction transaction, ClusterCandidate photo)
+    {
+        if (photo.Embedding is not { } embedding)
+        {
+            return _index.Find(photo, _rule);
+        }
+
+        var cosines = new RepresentativeCosines(connection, transaction, embedding);
+        var match = _index.Find(photo, _rule, cosines.Of);
+        return match is { Cosine: null } ? match with { Cosine = cosines.Of([match.RepresentativePhotoId])[0] } : match;
+    }
 
     private void EnsureLoaded(SqliteConnection connection, SqliteTransaction transaction)
     {

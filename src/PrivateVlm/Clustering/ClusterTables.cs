@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using PrivateVlm.Embeddings.Storage;
 using PrivateVlm.Storage;
 
 namespace PrivateVlm.Clustering;
@@ -21,14 +22,14 @@ public static class ClusterTables
     public static void SaveHashes(SqliteConnection c, SqliteTransaction t, long photoId, PhotoHashes hashes, DateTimeOffset now) =>
         c.Execute(
             """
-            INSERT OR REPLACE INTO photo_hashes (photo_id, phash, dhash, phash_oriented, dhash_oriented, computed_at)
-            VALUES (@photoId, @Phash, @Dhash, @PhashOriented, @DhashOriented, @At)
+            INSERT OR REPLACE INTO photo_hashes (photo_id, phash, dhash, phash_oriented, dhash_oriented, tilted_hashes, computed_at)
+            VALUES (@photoId, @Phash, @Dhash, @PhashOriented, @DhashOriented, @Tilted, @At)
             """,
             new
             {
                 photoId, Phash = unchecked((long)hashes.Dct), Dhash = unchecked((long)hashes.Difference),
                 PhashOriented = Pack(hashes.DctByOrientation), DhashOriented = Pack(hashes.DifferenceByOrientation),
-                At = UtcText.From(now),
+                Tilted = Pack(hashes.TiltedTrials), At = UtcText.From(now),
             }, t);
 
     /// <summary>What grouping needs for one photo (hash, capture time unless it came from the file's mtime, camera).</summary>
@@ -57,7 +58,42 @@ public static class ClusterTables
     {
         var clusterId = c.ExecuteScalar<long>(
             "SELECT id FROM clusters WHERE representative_photo_id = @Rep", new { Rep = match.RepresentativePhotoId }, t);
-        SetMember(c, t, photoId, clusterId, match.Distance, now, match.Reason);
+        SetMember(c, t, photoId, clusterId, match.Distance, now, match.Reason, match.Cosine);
+    }
+
+    /// <summary>The photo's newest CLIP embedding (any model), or null when L1 has not embedded it.</summary>
+    public static PhotoEmbedding? Embedding(SqliteConnection c, SqliteTransaction? t, long photoId)
+    {
+        var row = c.QueryFirstOrDefault<(string Model, byte[] Vector)?>(
+            "SELECT model, vector FROM photo_embeddings WHERE photo_id = @photoId ORDER BY created_at DESC, model LIMIT 1",
+            new { photoId }, t);
+        return row is { } r ? new PhotoEmbedding(r.Model, EmbeddingBlob.ToVector(r.Vector)) : null;
+    }
+
+    /// <summary>Streams the stored vectors of <paramref name="model"/> for the given photos (those that have one), in
+    /// one statement: each id is a primary-key lookup inside SQLite.</summary>
+    public static void ReadEmbeddings(
+        SqliteConnection c, SqliteTransaction? t, string model, IReadOnlyList<long> photoIds, Action<long, ReadOnlySpan<byte>> row)
+    {
+        using var command = c.CreateCommand();
+        command.Transaction = t;
+        command.CommandText =
+            "SELECT photo_id, vector FROM photo_embeddings WHERE model = $model AND photo_id IN (SELECT value FROM json_each($ids))";
+        command.Parameters.AddWithValue("$model", model);
+        command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(photoIds));
+        using var reader = command.ExecuteReader();
+        var buffer = new byte[4096];
+        while (reader.Read())
+        {
+            var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+            if (buffer.Length < length)
+            {
+                buffer = new byte[length];
+            }
+
+            reader.GetBytes(1, 0, buffer, 0, length);
+            row(reader.GetInt64(0), buffer.AsSpan(0, length));
+        }
     }
 
     /// <summary>Records the photo's current membership in history and removes it (and an emptied group).</summary>
@@ -116,18 +152,19 @@ public static class ClusterTables
         return new ClusterTotals(row.Groups, row.Grouped, row.Saved);
     }
 
-    private static void SetMember(SqliteConnection c, SqliteTransaction t, long photoId, long clusterId, int distance, DateTimeOffset now, string reason) =>
+    private static void SetMember(
+        SqliteConnection c, SqliteTransaction t, long photoId, long clusterId, int distance, DateTimeOffset now, string reason, float? cosine = null) =>
         c.Execute(
             """
             INSERT OR REPLACE INTO cluster_members (photo_id, cluster_id, distance, cosine, joined_at, reason)
-            VALUES (@photoId, @clusterId, @distance, NULL, @At, @reason)
+            VALUES (@photoId, @clusterId, @distance, @cosine, @At, @reason)
             """,
-            new { photoId, clusterId, distance, At = UtcText.From(now), reason }, t);
+            new { photoId, clusterId, distance, cosine = (double?)cosine, At = UtcText.From(now), reason }, t);
 
     private static IEnumerable<ClusterCandidate> Candidates(SqliteConnection c, SqliteTransaction? t, string tail, object? parameters) =>
-        c.Query<(long PhotoId, byte[] Oriented, string? TakenAt, string? Source, string? Make, string? Model)>(
+        c.Query<(long PhotoId, byte[] Oriented, byte[]? Tilted, string? TakenAt, string? Source, string? Make, string? Model)>(
             $"""
-            SELECT h.photo_id, h.phash_oriented, m.taken_at_local, m.taken_at_source, m.camera_make, m.camera_model
+            SELECT h.photo_id, h.phash_oriented, h.tilted_hashes, m.taken_at_local, m.taken_at_source, m.camera_make, m.camera_model
             FROM photo_hashes h LEFT JOIN photo_metadata m ON m.photo_id = h.photo_id
             {tail}
             """,
@@ -139,7 +176,10 @@ public static class ClusterTables
             r.TakenAt is not null && r.Source is not null && !r.Source.StartsWith("file:", StringComparison.Ordinal)
                 ? DateTime.Parse(r.TakenAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)
                 : null,
-            r.Make is null && r.Model is null ? null : $"{r.Make?.Trim()} {r.Model?.Trim()}"));
+            r.Make is null && r.Model is null ? null : $"{r.Make?.Trim()} {r.Model?.Trim()}")
+        {
+            TiltedTrials = r.Tilted is null ? null : Unpack(r.Tilted),
+        });
 
     private static byte[] Pack(ulong[] hashes)
     {

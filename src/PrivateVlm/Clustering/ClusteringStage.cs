@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Imaging;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
@@ -7,7 +8,7 @@ using PrivateVlm.Storage;
 namespace PrivateVlm.Clustering;
 
 /// <summary>
-/// Near-duplicate grouping: hashes the photo's 32 px thumbnail (outside any transaction), then, inside the job's
+/// Near-duplicate grouping: hashes the photo's small grayscale thumbnails (outside any transaction), then, inside the job's
 /// transaction, joins the closest accepted representative's group or starts a group of its own. One worker, one
 /// photo per transaction, so two look-alikes arriving together cannot both become representatives.
 /// </summary>
@@ -30,9 +31,10 @@ public sealed class ClusteringStage : IPhotoStage
 
     public string Name => StageName;
 
-    // After metadata for the capture time and camera. Grouping uses the perceptual hash only (no CLIP cosine yet), so
-    // it does not wait for L1.
-    public IReadOnlyList<string> Prerequisites => [MetadataStage.StageName];
+    // After metadata for the capture time and camera, and after L1 for the CLIP embedding whose cosine groups a burst
+    // whose subject moved. When no CLIP model is installed the embedding stage is not configured and the catalog
+    // drops it from this list, so grouping then runs on the hashes alone right after metadata.
+    public IReadOnlyList<string> Prerequisites => [MetadataStage.StageName, EmbeddingStage.StageName];
 
     public StagePolicy Policy { get; } = new(
         Concurrency: 1, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(2), TimeLimit: TimeSpan.FromSeconds(30));
@@ -43,8 +45,7 @@ public sealed class ClusteringStage : IPhotoStage
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
-        var grid = await _imaging.GrayscaleThumbnailAsync(job.Path, PerceptualHash.Side, PerceptualHash.Side, cancellationToken);
-        var hashes = PhotoHashes.Of(grid);
+        var hashes = await PhotoHashes.OfPhotoAsync(_imaging, job.Path, cancellationToken);
         var now = _time.GetUtcNow();
         return StageOutcome.Succeeded((connection, transaction) =>
         {

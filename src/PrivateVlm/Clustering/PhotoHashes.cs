@@ -1,36 +1,46 @@
+using PrivateVlm.Imaging;
+
 namespace PrivateVlm.Clustering;
 
 /// <summary>
-/// A photo's perceptual hashes: pHash and dHash of each of the eight orientations (index 0 is the photo as shown).
-/// Comparing the new photo's eight against the other photo's upright hash finds a turned or mirrored copy.
+/// A photo's perceptual hashes: pHash and dHash of each of the eight orientations (index 0 is the photo as shown),
+/// and the pHash of its central square turned by each of <see cref="TiltedCopyHash.TrialDegrees"/> (index 0 as shown).
+/// Comparing the new photo's variants against the other photo's hash as shown finds a turned, mirrored or tilted copy.
 /// </summary>
-public sealed record PhotoHashes(ulong[] DctByOrientation, ulong[] DifferenceByOrientation)
+public sealed record PhotoHashes(ulong[] DctByOrientation, ulong[] DifferenceByOrientation, ulong[] TiltedTrials)
 {
     public ulong Dct => DctByOrientation[0];
 
     public ulong Difference => DifferenceByOrientation[0];
 
-    public static PhotoHashes Of(ReadOnlySpan<byte> grid)
+    /// <summary>The central square as shown: what a representative is compared by.</summary>
+    public ulong CentreSquare => TiltedTrials[0];
+
+    /// <summary>Reads the two small grayscale thumbnails grouping needs (a squashed 32x32 grid and an aspect-preserving
+    /// one to turn) and hashes them.</summary>
+    public static async Task<PhotoHashes> OfPhotoAsync(ImagePreparation imaging, string path, CancellationToken cancellationToken)
+    {
+        var grid = await imaging.GrayscaleThumbnailAsync(path, PerceptualHash.Side, PerceptualHash.Side, cancellationToken).ConfigureAwait(false);
+        var header = await imaging.ReadHeaderAsync(path, cancellationToken).ConfigureAwait(false);
+        var (width, height) = TiltedCopyHash.ThumbnailSize(header.Width, header.Height);
+        var thumbnail = await imaging.GrayscaleThumbnailAsync(path, width, height, cancellationToken).ConfigureAwait(false);
+        return Of(grid, TiltedCopyHash.Trials(thumbnail, width, height));
+    }
+
+    public static PhotoHashes Of(ReadOnlySpan<byte> grid, ulong[] tiltedTrials)
     {
         var orientations = PerceptualHash.Orientations(grid);
         return new PhotoHashes(
             orientations.Select(o => PerceptualHash.Dct(o)).ToArray(),
-            orientations.Select(o => PerceptualHash.Difference(o)).ToArray());
+            orientations.Select(o => PerceptualHash.Difference(o)).ToArray(),
+            tiltedTrials);
     }
 
     /// <summary>Smallest pHash distance between any orientation of this photo and the other photo as shown.</summary>
-    public int DctDistance(PhotoHashes other) => MinDistance(DctByOrientation, other.Dct);
+    public int DctDistance(PhotoHashes other) => PerceptualHash.MinDistance(DctByOrientation, other.Dct);
 
-    public int DifferenceDistance(PhotoHashes other) => MinDistance(DifferenceByOrientation, other.Difference);
+    public int DifferenceDistance(PhotoHashes other) => PerceptualHash.MinDistance(DifferenceByOrientation, other.Difference);
 
-    private static int MinDistance(ulong[] mine, ulong theirs)
-    {
-        var best = 64;
-        foreach (var hash in mine)
-        {
-            best = Math.Min(best, PerceptualHash.Distance(hash, theirs));
-        }
-
-        return best;
-    }
+    /// <summary>Smallest distance between this photo's central square at any trial turn and the other's as shown.</summary>
+    public int TiltedDistance(PhotoHashes other) => TiltedCopyHash.Distance(TiltedTrials, other.CentreSquare);
 }

@@ -1,20 +1,26 @@
+using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Clustering;
+using PrivateVlm.Embeddings;
 using PrivateVlm.Imaging;
+using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Benchmarks.Clustering;
 
 /// <summary>
 /// The measurement behind the Clustering defaults: Hamming distance distributions of pHash and dHash (as is, and
-/// the minimum over the eight orientations) for pairs a user calls the same photo (UKBench variants of one scene),
-/// pairs a user calls different (the ten distinct UKBench scenes) and burst neighbours (potato frames).
+/// the minimum over the eight orientations) and of the tilted central squares (each way round), for pairs a user
+/// calls the same photo (UKBench variants of one scene), pairs a user calls different (the ten distinct UKBench
+/// scenes) and burst neighbours (potato frames). With `--clip-model DIR` (an Immich-layout CLIP folder; optional
+/// `--onnxruntime PATH`) it also prints the CLIP cosine distributions of the same pairs, which is what
+/// Clustering:MinBurstCosine should be chosen from.
 /// </summary>
 public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
 {
     public string Name => "near-dup-distances";
 
-    public string Description => "pHash/dHash Hamming distances: UKBench variants vs distinct scenes vs burst neighbours";
+    public string Description => "pHash/dHash/tilted-square distances (and CLIP cosines with --clip-model DIR): UKBench variants vs distinct scenes vs burst neighbours";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -31,8 +37,7 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
         {
             try
             {
-                var grid = await preparation.GrayscaleThumbnailAsync(file, PerceptualHash.Side, PerceptualHash.Side, CancellationToken.None);
-                fingerprints[Path.GetRelativePath(corpus, file)] = PhotoHashes.Of(grid);
+                fingerprints[Path.GetRelativePath(corpus, file)] = await PhotoHashes.OfPhotoAsync(preparation, file, CancellationToken.None);
             }
             catch (Pipeline.PhotoRejectedException e)
             {
@@ -69,30 +74,140 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
                      ("pHash any orientation", (a, b) => a.DctDistance(b)),
                      ("dHash", (a, b) => PerceptualHash.Distance(a.Difference, b.Difference)),
                      ("dHash any orientation", (a, b) => a.DifferenceDistance(b)),
+                     // Grouping turns the new photo's square and compares it with the representative's as shown:
+                     // either photo of a pair may be the new one, so both ways round count.
+                     ("tilted central square, first photo turned (base, or earlier frame)", (a, b) => a.TiltedDistance(b)),
+                     ("tilted central square, second photo turned (variant, or later frame)", (a, b) => b.TiltedDistance(a)),
                  })
         {
             Console.WriteLine($"## {label}");
-            Print("same scene (variant vs its base)", same, fingerprints, distance, detail: true);
-            Print("different scenes (base vs base) ", different, fingerprints, distance, detail: false);
-            Print("burst neighbours                ", neighbours, fingerprints, distance, detail: false);
+            Print("same scene (variant vs its base)", same, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: true, "F0");
+            Print("different scenes (base vs base) ", different, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: false, "F0");
+            Print("burst neighbours                ", neighbours, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: false, "F0");
         }
 
+        await MeasureSyntheticCopiesAsync(preparation, corpus, bases, fingerprints);
+
+        var clipFolder = Argument(args, "--clip-model");
+        if (clipFolder is null)
+        {
+            Console.WriteLine("# CLIP cosines: give --clip-model DIR (an Immich-layout model folder) to measure them");
+            return 0;
+        }
+
+        var runtime = OnnxRuntimeEnvironment.Load(Argument(args, "--onnxruntime"));
+        using var clip = ClipModel.Open(runtime, clipFolder, new OnnxSessionOptions());
+        var spec = new EncoderInputSpec(clip.Folder.ImageSize, [.. clip.Folder.Mean], [.. clip.Folder.Std]);
+        var embeddings = new Dictionary<string, float[]>();
+        foreach (var key in fingerprints.Keys)
+        {
+            var pixels = await preparation.PrepareEncoderInputAsync(Path.Combine(corpus, key), spec, CancellationToken.None);
+            embeddings[key] = clip.Images.Encode(pixels, 1)[0];
+        }
+
+        Console.WriteLine($"## CLIP cosine similarity ({clip.Folder.Name}, {clip.Folder.EmbedDimensions}-d; higher is more alike)");
+        float Cosine((string A, string B) p) => TensorPrimitives.CosineSimilarity(embeddings[p.A], embeddings[p.B]);
+        Print("same scene (variant vs its base)", same, p => Cosine(p), detail: true, "F3");
+        Print("different scenes (base vs base) ", different, p => Cosine(p), detail: false, "F3");
+        Print("burst neighbours                ", neighbours, p => Cosine(p), detail: false, "F3");
         return 0;
     }
 
-    private static void Print(
-        string label, List<(string A, string B)> pairs, Dictionary<string, PhotoHashes> hashes, Func<PhotoHashes, PhotoHashes, int> distance, bool detail)
+    /// <summary>
+    /// The corpus has one turned copy (30 degrees, a trial angle exactly). Turns between the 5 degree trials are the
+    /// worst case, so each base scene is also turned by libvips (the `vips` command) by angles halfway between trials,
+    /// cropped back to its size with black corners as a straightened photo has them, and compared with its own base
+    /// and with the nine other scenes. Grayscale copies (also missing from the corpus) are made the same way.
+    /// </summary>
+    private static async Task MeasureSyntheticCopiesAsync(
+        ImagePreparation preparation, string corpus, List<string> bases, Dictionary<string, PhotoHashes> fingerprints)
     {
-        var values = pairs.Select(p => distance(hashes[p.A], hashes[p.B])).ToList();
+        double[] angles = [-27.5, -17.5, -7.5, 2.5, 12.5, 22.5];
+        var folder = Path.Combine(Path.GetTempPath(), "privatevlm-turns-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var own = new List<double>();
+            var others = new List<double>();
+            var ownPhash = new List<double>();
+            var grayscale = new List<double>();
+            foreach (var key in bases)
+            {
+                // The corpus has no grayscale copies either: a "black and white" edit of each base.
+                var gray = Path.Combine(folder, "gray.jpg");
+                await Vips("colourspace", Path.Combine(corpus, key), gray, "b-w");
+                var grayHashes = await PhotoHashes.OfPhotoAsync(preparation, gray, CancellationToken.None);
+                grayscale.Add(Math.Max(grayHashes.DctDistance(fingerprints[key]), fingerprints[key].DctDistance(grayHashes)));
+
+                // Turned as shown: the EXIF orientation applied first.
+                var source = Path.Combine(folder, "upright.png");
+                await Vips("autorot", Path.Combine(corpus, key), source);
+                var header = await preparation.ReadHeaderAsync(source, CancellationToken.None);
+                foreach (var angle in angles)
+                {
+                    var expanded = Path.Combine(folder, "expanded.png");
+                    var turned = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(key)}_{angle}.png");
+                    await Vips("similarity", source, expanded, "--angle", angle.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    var expandedHeader = await preparation.ReadHeaderAsync(expanded, CancellationToken.None);
+                    await Vips("crop", expanded, turned, ((expandedHeader.Width - header.Width) / 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        ((expandedHeader.Height - header.Height) / 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        header.Width.ToString(System.Globalization.CultureInfo.InvariantCulture), header.Height.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    var hashes = await PhotoHashes.OfPhotoAsync(preparation, turned, CancellationToken.None);
+                    own.Add(Math.Max(hashes.TiltedDistance(fingerprints[key]), fingerprints[key].TiltedDistance(hashes)));
+                    ownPhash.Add(hashes.DctDistance(fingerprints[key]));
+                    others.AddRange(bases.Where(b => b != key).SelectMany(b => new double[] { hashes.TiltedDistance(fingerprints[b]), fingerprints[b].TiltedDistance(hashes) }));
+                }
+            }
+
+            Console.WriteLine($"## each base scene turned by libvips by {string.Join(", ", angles)} degrees (halfway between trial turns), black corners, cropped to size");
+            Console.WriteLine($"turned copy vs its base, tilted squares (worse way round): n={own.Count} min={own.Min()} median={Percentiles.Of(own, 50)} p90={Percentiles.Of(own, 90)} max={own.Max()}");
+            Console.WriteLine($"turned copy vs its base, pHash any orientation:           n={ownPhash.Count} min={ownPhash.Min()} median={Percentiles.Of(ownPhash, 50)} max={ownPhash.Max()}");
+            Console.WriteLine($"turned copy vs the other nine scenes, tilted squares (both ways): n={others.Count} min={others.Min()} p10={Percentiles.Of(others, 10)} median={Percentiles.Of(others, 50)}");
+            Console.WriteLine($"## each base scene made grayscale by libvips (vips colourspace b-w)");
+            Console.WriteLine($"grayscale copy vs its base, pHash any orientation (worse way round): n={grayscale.Count} min={grayscale.Min()} median={Percentiles.Of(grayscale, 50)} max={grayscale.Max()}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task Vips(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("vips") { RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("cannot start vips");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var error = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"vips {string.Join(' ', arguments)} failed: {error}");
+        }
+    }
+
+    private static string? Argument(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static void Print(string label, List<(string A, string B)> pairs, Func<(string A, string B), double> measure, bool detail, string format)
+    {
+        var values = pairs.Select(measure).ToList();
         var sorted = values.Order().ToList();
         Console.WriteLine(
-            $"{label}: n={values.Count} min={sorted[0]} p10={Percentiles.Of(sorted.Select(v => (double)v).ToList(), 10)} " +
-            $"median={Percentiles.Of(sorted.Select(v => (double)v).ToList(), 50)} p90={Percentiles.Of(sorted.Select(v => (double)v).ToList(), 90)} max={sorted[^1]}");
+            $"{label}: n={values.Count} min={sorted[0].ToString(format)} p10={Percentiles.Of(sorted, 10).ToString(format)} " +
+            $"median={Percentiles.Of(sorted, 50).ToString(format)} p90={Percentiles.Of(sorted, 90).ToString(format)} max={sorted[^1].ToString(format)}");
         if (detail)
         {
             foreach (var (pair, value) in pairs.Zip(values))
             {
-                Console.WriteLine($"    {Path.GetFileName(pair.B)} vs {Path.GetFileName(pair.A)}: {value}");
+                Console.WriteLine($"    {Path.GetFileName(pair.B)} vs {Path.GetFileName(pair.A)}: {value.ToString(format)}");
             }
         }
     }

@@ -1,80 +1,82 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PrivateVlm.Clustering;
-using PrivateVlm.Imaging;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Clustering;
 
-/// <summary>Real potato burst frames with controlled capture times: close in time groups, far apart never does.</summary>
+/// <summary>
+/// Real potato burst frames written as camera JPEGs whose EXIF says when and with what they were taken, dropped into
+/// the watched folder of the real daemon: close in time they group, the same frames stamped hours apart never do.
+/// </summary>
 [Collection("Clustering")]
-public sealed class BurstTimeGateTests
+public sealed class BurstTimeGateTests : IDisposable
 {
-    private static readonly GroupingRule Defaults = new(new ClusteringOptions());
+    private static readonly DateTime Start = new(2018, 12, 11, 15, 3, 0);
+
+    private readonly TempLibrary _library = new();
+
+    private static List<string> Frames() =>
+        Directory.GetFiles(Corpus.File("near-dup/burst")).Order(StringComparer.Ordinal).Take(30).ToList();
 
     [CorpusFact]
-    public async Task BurstFramesGroupWhenTakenCloseTogetherAndNotWhenFarApart()
+    public async Task BurstFramesWhoseFilesSayTheyWereTakenASecondApartShareGroups()
     {
-        var frames = Directory.GetFiles(Corpus.File("near-dup/burst")).Order(StringComparer.Ordinal).ToList();
-        var imaging = new ImagePreparation(Options.Create(new ImagingOptions()), NullLogger<ImagePreparation>.Instance);
-        var start = new DateTime(2018, 12, 11, 15, 0, 0);
-        var photos = new List<ClusterCandidate>();
-        for (var i = 0; i < frames.Count; i++)
-        {
-            var grid = await imaging.GrayscaleThumbnailAsync(frames[i], 32, 32, CancellationToken.None);
-            photos.Add(new ClusterCandidate(i + 1, PhotoHashes.Of(grid).DctByOrientation, start.AddSeconds(i), "camera"));
-        }
+        var frames = Frames();
+        using var stamped = await StampedFrames.CreateAsync(frames, frames.Select((_, i) => Start.AddSeconds(i)).ToList());
 
-        int Groups(IEnumerable<ClusterCandidate> burst)
-        {
-            var index = new RepresentativeIndex();
-            index.Load([]);
-            foreach (var photo in burst)
-            {
-                if (index.Find(photo, Defaults) is null)
-                {
-                    index.Add(photo);
-                }
-            }
+        var groups = await GroupAsync(stamped);
 
-            return index.Count;
-        }
+        Assert.All(_library.Query<string>("SELECT taken_at_source FROM photo_metadata"), s => Assert.Equal("exif:DateTimeOriginal", s));
+        Assert.True(groups <= frames.Count * 0.6, $"{groups} groups for {frames.Count} frames a second apart (goal <= 0.6 model calls per photo)");
+        Assert.All(
+            _library.Query<string>("SELECT m.reason FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id WHERE c.representative_photo_id <> m.photo_id"),
+            reason => Assert.Contains(reason, new[] { GroupingRule.Burst, GroupingRule.TiltedCopy }));
+    }
 
-        var close = Groups(photos);
-        Assert.True(close <= frames.Count * 0.6, $"{close} groups for {frames.Count} frames a second apart");
-        // The same frames a day apart each: nothing groups on time, and the strict look-alike limit does not apply
-        // because both times are known.
-        Assert.Equal(frames.Count, Groups(photos.Select((p, i) => p with { TakenAt = start.AddDays(i) })));
-        // Another camera's frames never join.
-        Assert.Null(Defaults.Judge(photos[1] with { Camera = "other camera" }, photos[0]));
+    [CorpusFact]
+    public async Task TheSameFramesStampedHoursApartEachKeepTheirOwnAnalysis()
+    {
+        var frames = Frames();
+        using var stamped = await StampedFrames.CreateAsync(frames, frames.Select((_, i) => Start.AddHours(3 * i)).ToList());
+
+        Assert.Equal(frames.Count, await GroupAsync(stamped));
     }
 
     [Fact]
-    public void TheIndexFindsWhatABruteForceScanOfTheRuleFinds()
+    public void AnotherCamerasPhotoNeverJoinsEvenWhenIdentical()
     {
-        var random = new Random(7);
         var rule = new GroupingRule(new ClusteringOptions());
-        var start = new DateTime(2026, 1, 1);
-        ClusterCandidate Make(long id, ulong? near = null)
+        var hashes = new ulong[] { 1, 2, 3, 4, 5, 6, 7, 8 };
+        var taken = new DateTime(2026, 1, 1);
+        var photo = new ClusterCandidate(2, hashes, taken, "Apple iPhone 15") { TiltedTrials = [9] };
+        var representative = new ClusterCandidate(1, hashes, taken, "Apple iPhone 13") { TiltedTrials = [9] };
+
+        Assert.Null(rule.Judge(photo, representative, cosine: 1));
+        Assert.Equal(GroupingRule.Burst, rule.Judge(photo, representative with { Camera = "Apple iPhone 15" })?.Reason);
+        Assert.Equal(GroupingRule.Burst, rule.Judge(photo, representative with { Camera = null })?.Reason);
+    }
+
+    /// <summary>Drops the stamped frames, waits until each is grouped, returns the number of groups.</summary>
+    private async Task<long> GroupAsync(StampedFrames stamped)
+    {
+        await using (await InProcessDaemon.StartAsync(_library))
         {
-            var hashes = Enumerable.Range(0, 8).Select(_ => (ulong)random.NextInt64()).ToArray();
-            if (near is { } n)
+            foreach (var file in stamped.Files)
             {
-                hashes[random.Next(8)] = n ^ (1UL << random.Next(64)) ^ (1UL << random.Next(64));
+                _library.Drop(file);
             }
 
-            return new ClusterCandidate(id, hashes, random.Next(3) == 0 ? null : start.AddMinutes(random.Next(60)), random.Next(3) == 0 ? null : $"c{random.Next(2)}");
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == stamped.Files.Count,
+                "every frame grouped",
+                TimeSpan.FromSeconds(60),
+                () => string.Join("; ", _library.Query<string>("SELECT stage || ' ' || state || ' ' || coalesce(last_error, '') FROM jobs WHERE state <> 'done'")));
         }
 
-        var representatives = Enumerable.Range(1, 2000).Select(i => Make(i)).ToList();
-        var index = new RepresentativeIndex();
-        index.Load(representatives);
-        for (var i = 0; i < 300; i++)
-        {
-            var photo = Make(10_000 + i, representatives[random.Next(representatives.Count)].Dct);
-            var expected = representatives.Select(r => rule.Judge(photo, r)).Where(m => m is not null)
-                .OrderBy(m => m!.Distance).ThenBy(m => m!.RepresentativePhotoId).FirstOrDefault();
-            Assert.Equal(expected, index.Find(photo, rule));
-        }
+        Assert.Equal(stamped.Files.Count, _library.Scalar<long>(
+            "SELECT count(*) FROM photo_metadata WHERE camera_make = @Make AND camera_model = @Model",
+            new { StampedFrames.Make, StampedFrames.Model }));
+        return _library.Scalar<long>("SELECT count(*) FROM clusters");
     }
+
+    public void Dispose() => _library.Dispose();
 }

@@ -22,12 +22,24 @@ public sealed class NearDuplicateGroupingTests : IDisposable
             _library.Drop(file, "base-" + Path.GetFileName(file));
         }
 
-        foreach (var variant in new[] { "ukbench00120_hflip.jpg", "ukbench00120_resize.jpg" })
+        // The originals are in the library first, the copies arrive later. (Photos are compared with representatives
+        // only: had the turned copy arrived first, the mirrored copy would match neither it nor, through it, the
+        // original, and would start a group of its own; see the Clustering README.)
+        await Eventually.AssertAsync(
+            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == bases.Length,
+            "the originals grouped");
+        string[] variants = ["ukbench00120_hflip.jpg", "ukbench00120_resize.jpg", "ukbench00120_rotation.jpg"];
+        foreach (var variant in variants)
         {
             _library.Drop(UkBench("variants/" + variant), "variant-" + variant);
         }
 
-        var expected = bases.Length + 2;
+        // The corpus has no grayscale copy: libvips makes one, as a photo editor's "black and white" would.
+        var grayscale = Path.Combine(_library.Root, "ukbench00120_grayscale.jpg");
+        await Tool.RunAsync("vips", "colourspace", UkBench("base/ukbench00120.jpg"), grayscale, "b-w");
+        _library.Drop(grayscale, "variant-ukbench00120_grayscale.jpg");
+
+        var expected = bases.Length + variants.Length + 1;
         await Eventually.AssertAsync(
             () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == expected,
             "every photo grouped", state: () => string.Join("; ", _library.Query<string>("SELECT stage || ' ' || state || ' ' || coalesce(last_error, '') FROM jobs")));
@@ -36,9 +48,11 @@ public sealed class NearDuplicateGroupingTests : IDisposable
                 "SELECT f.path, m.cluster_id FROM cluster_members m JOIN files f ON f.photo_id = m.photo_id")
             .ToDictionary(r => Path.GetRelativePath(_library.Inbox, r.Path), r => r.Cluster);
         Assert.Equal(bases.Length, groupOf.Where(g => g.Key.StartsWith("base-", StringComparison.Ordinal)).Select(g => g.Value).Distinct().Count());
-        Assert.Equal(groupOf["base-ukbench00120.jpg"], groupOf["variant-ukbench00120_hflip.jpg"]);
-        Assert.Equal(groupOf["base-ukbench00120.jpg"], groupOf["variant-ukbench00120_resize.jpg"]);
-        Assert.Equal(2, _library.Scalar<long>("SELECT calls_saved FROM cluster_overview ORDER BY size DESC LIMIT 1"));
+        Assert.All(variants.Append("ukbench00120_grayscale.jpg"), v => Assert.Equal(groupOf["base-ukbench00120.jpg"], groupOf["variant-" + v]));
+        Assert.Equal(4, _library.Scalar<long>("SELECT calls_saved FROM cluster_overview ORDER BY size DESC LIMIT 1"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM cluster_overview WHERE size > 1"));
+        // No capture times here (UKBench files carry none) and no CLIP model: the hashes alone decided.
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM cluster_members WHERE cosine IS NOT NULL"));
 
         // The lead's propagation API: a member names its representative, the representative names nobody.
         var membership = daemon.Services.GetRequiredService<ClusterMembership>();
@@ -72,6 +86,55 @@ public sealed class NearDuplicateGroupingTests : IDisposable
         Assert.Equal(jobsBefore, _library.Scalar<long>("SELECT count(*) FROM jobs"));
         Assert.Equal(metadataBefore, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
         Assert.Equal(expected, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
+    }
+
+    /// <summary>
+    /// The "_rotation" copy is turned by 30 degrees with black corners: its pHash is 24 bits from its base, further than
+    /// distinct scenes (18), so only the turned central squares find it (2 bits). The same squares keep all 45 pairs of
+    /// distinct scenes apart, whichever of the two is the new photo and even when taken together by one camera.
+    /// </summary>
+    [CorpusFact]
+    public async Task ATurnedCopyIsFoundByItsCentralSquareAloneAndDistinctScenesStayApart()
+    {
+        var imaging = new PrivateVlm.Imaging.ImagePreparation(
+            Microsoft.Extensions.Options.Options.Create(new PrivateVlm.Imaging.ImagingOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<PrivateVlm.Imaging.ImagePreparation>.Instance);
+        async Task<ClusterCandidate> Read(string relative, long id, DateTime? takenAt = null)
+        {
+            var hashes = await PhotoHashes.OfPhotoAsync(imaging, UkBench(relative), CancellationToken.None);
+            return new ClusterCandidate(id, hashes.DctByOrientation, takenAt, takenAt is null ? null : "one camera") { TiltedTrials = hashes.TiltedTrials };
+        }
+
+        var defaults = new GroupingRule(new ClusteringOptions());
+        var hashOnly = new GroupingRule(new ClusteringOptions { MaxTiltedHashDistance = -1 });
+        var original = await Read("base/ukbench00120.jpg", 1);
+        var turned = await Read("variants/ukbench00120_rotation.jpg", 2);
+
+        Assert.Equal(GroupingRule.TiltedCopy, defaults.Judge(turned, original)?.Reason);
+        Assert.Equal(GroupingRule.TiltedCopy, defaults.Judge(original, turned)?.Reason);
+        Assert.Null(hashOnly.Judge(turned, original));
+        Assert.Null(hashOnly.Judge(original, turned));
+
+        var bases = Directory.GetFiles(Path.GetDirectoryName(UkBench("base/ukbench00120.jpg"))!, "*.jpg").Order(StringComparer.Ordinal).ToList();
+        var taken = new DateTime(2026, 5, 1, 12, 0, 0);
+        var scenes = new List<ClusterCandidate>();
+        foreach (var file in bases)
+        {
+            scenes.Add(await Read("base/" + Path.GetFileName(file), scenes.Count + 1, taken));
+        }
+
+        var pairs = 0;
+        foreach (var a in scenes)
+        {
+            foreach (var b in scenes.Where(b => b != a))
+            {
+                Assert.Null(defaults.Judge(a, b));
+                Assert.Null(defaults.Judge(a with { TakenAt = null, Camera = null }, b with { TakenAt = null, Camera = null }));
+                pairs++;
+            }
+        }
+
+        Assert.Equal(90, pairs);
     }
 
     [CorpusFact]
