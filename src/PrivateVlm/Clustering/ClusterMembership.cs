@@ -22,9 +22,9 @@ public sealed class ClusterMembership
         _time = time;
     }
 
-    /// <summary>Representative whose VLM results a photo inherits, with the pHash distance to it; null when the photo
+    /// <summary>Representative whose VLM results a photo inherits, with how alike the two are; null when the photo
     /// is its own representative or not grouped (it then needs its own model call).</summary>
-    public static (long RepresentativeId, int Distance)? RepresentativeOf(SqliteConnection connection, long photoId, SqliteTransaction? transaction = null) =>
+    public static InheritedFrom? RepresentativeOf(SqliteConnection connection, long photoId, SqliteTransaction? transaction = null) =>
         ClusterTables.RepresentativeOf(connection, transaction, photoId);
 
     /// <summary>Joins the photo (its hashes already saved in this transaction) to a group or starts one.</summary>

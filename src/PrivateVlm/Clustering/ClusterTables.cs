@@ -110,15 +110,15 @@ public static class ClusterTables
     }
 
     /// <summary>Representative of a member (null when the photo is its own representative or not grouped).</summary>
-    public static (long RepresentativeId, int Distance)? RepresentativeOf(SqliteConnection c, SqliteTransaction? t, long photoId)
+    public static InheritedFrom? RepresentativeOf(SqliteConnection c, SqliteTransaction? t, long photoId)
     {
-        var row = c.QueryFirstOrDefault<(long Rep, long Distance)?>(
+        var row = c.QueryFirstOrDefault<(long Rep, long Distance, double? Cosine)?>(
             """
-            SELECT c.representative_photo_id, m.distance FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
+            SELECT c.representative_photo_id, m.distance, m.cosine FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
             WHERE m.photo_id = @photoId AND c.representative_photo_id <> @photoId
             """,
             new { photoId }, t);
-        return row is { } r ? (r.Rep, (int)r.Distance) : null;
+        return row is { } r ? new InheritedFrom(r.Rep, (int)r.Distance, r.Cosine) : null;
     }
 
     public static void ClearMembership(SqliteConnection c, SqliteTransaction t, DateTimeOffset now, string why)

@@ -230,7 +230,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
             return null;
         }
 
-        var similarity = 1.0 - (representative.Distance / 64.0);
+        var similarity = representative.Similarity;
         if (VlmResultsTable.Find(connection, representative.RepresentativeId, Name) is not null)
         {
             var now = _time.GetUtcNow();
