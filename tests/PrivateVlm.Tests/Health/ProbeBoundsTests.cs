@@ -9,6 +9,7 @@ namespace PrivateVlm.Tests.Health;
 /// The health probe against a server that never answers or answers without end: each question ends within its time
 /// limit, reads at most its cap, and says which it was, so health can call the tier unresponsive or broken.
 /// </summary>
+[Collection(AllocationMeasurement.Name)]
 public sealed class ProbeBoundsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly ModelServerProbe _probe = new(ModelServerProbe.CreateHttpClient());

@@ -113,17 +113,4 @@ public sealed class FaultHandlingTests(SharedFakeServer fixture) : IClassFixture
         Assert.Equal(2, requests);
         Assert.InRange(elapsed, TimeSpan.FromSeconds(1.2), TimeSpan.FromSeconds(6));
     }
-
-    [CorpusFact]
-    public async Task A_huge_body_is_cut_at_the_cap_without_reading_it_all()
-    {
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var (error, _, elapsed) = await FailingCallAsync(["huge-body"]);
-        var allocatedMb = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1024.0 / 1024.0;
-
-        Assert.Equal(ModelServerFailure.ResponseTooLarge, error.Failure);
-        Assert.Contains("4,194,304-byte cap", error.Message, StringComparison.Ordinal);
-        Assert.True(allocatedMb < 40, $"reading a 50 MB body allocated {allocatedMb:F1} MB");
-        Assert.True(elapsed < TimeSpan.FromSeconds(10));
-    }
 }

@@ -10,6 +10,7 @@ namespace PrivateVlm.Tests.Vlm;
 /// the request, waiting for headers, reading the body) is bounded by the attempt's time limit, and the body by the
 /// size cap, whichever the server breaks.
 /// </summary>
+[Collection(AllocationMeasurement.Name)]
 public sealed class ResponseBoundsTests(SharedFakeServer fixture, ITestOutputHelper output) : IClassFixture<SharedFakeServer>
 {
     private FakeModelServerProcess Server => fixture.Server;
@@ -49,11 +50,12 @@ public sealed class ResponseBoundsTests(SharedFakeServer fixture, ITestOutputHel
     [CorpusFact]
     public async Task A_declared_enormous_body_is_refused_from_its_headers()
     {
-        var (error, _, allocatedMb, _) = await FailingCallAsync("huge-body:200mb", TimeSpan.FromSeconds(20));
+        var (error, _, allocatedMb, serverBytes) = await FailingCallAsync("huge-body:200mb", TimeSpan.FromSeconds(20));
 
         Assert.Equal(ModelServerFailure.ResponseTooLarge, error.Failure);
         Assert.Contains("response body of 209,715,", error.Message, StringComparison.Ordinal);
         Assert.True(allocatedMb < 20, $"refusing a declared 200 MB body allocated {allocatedMb:F1} MB");
+        Assert.True(serverBytes < 64L * 1024 * 1024, $"the server wrote {serverBytes / 1024 / 1024} MB of the declared 200 MB before the client hung up");
     }
 
     [CorpusTheory]
