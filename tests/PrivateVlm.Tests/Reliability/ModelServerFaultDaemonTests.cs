@@ -88,7 +88,9 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         var growthMb = (run.RssPeak - baseline) / 1024.0 / 1024.0;
         output.WriteLine($"{bodies} endless bodies, {streamedMb:F0} MB sent by the server before the daemon hung up; " +
                          $"daemon RSS {baseline / 1024.0 / 1024.0:F0} MB before, peak growth {growthMb:F0} MB");
-        Assert.True(bodies >= 4, $"only {bodies} enormous answers were served");
+        // The health probe and the photo calls that opened the circuit met endless bodies; the other photos may meet
+        // the open circuit instead of the server, depending on how the workers and the breaker interleave.
+        Assert.True(bodies >= 2, $"only {bodies} enormous answers were served");
         // Each was dropped near the cap: what the server got rid of is the cap plus socket buffers, not gigabytes.
         Assert.True(streamedMb / bodies < 32, $"{streamedMb / bodies:F0} MB per enormous answer left the server");
         // An unbounded reader would hold at least one whole body: /health alone streams ~1 GB/s over loopback for the
