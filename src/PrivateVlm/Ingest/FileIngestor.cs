@@ -258,13 +258,14 @@ public sealed partial class FileIngestor : BackgroundService
 
     /// <summary>
     /// A name that is not valid UTF-8 (Linux only: macOS requires UTF-8) cannot be opened by .NET, MetadataExtractor or
-    /// libvips under any string, so it cannot become a photo in place. It is recorded under the name .NET shows, each
+    /// libvips under any string, so it cannot become a photo in place, nor can a folder so named be entered. It is recorded under the name .NET shows, each
     /// undecodable byte as U+FFFD, with the fix; after a rename it is read like any other file.
     /// </summary>
     private static string? CheckName(string path) =>
         UndecodableFileNames.LooksUndecoded(path) && !File.Exists(path) && !Directory.Exists(path)
             ? "file name is not valid UTF-8 (shown here with U+FFFD for each undecodable byte), so it cannot be " +
-              "opened by name; rename it to UTF-8 (e.g. convmv -f latin1 -t utf-8 --notest FILE) and it is read like any other photo"
+              "opened by name (for a folder: nor can any photo inside it); rename it to UTF-8 " +
+              "(e.g. convmv -f latin1 -t utf-8 --notest NAME) and it is read like any other photo"
             : null;
 
     private string? CheckSymlink(string path)

@@ -1,3 +1,4 @@
+using PrivateVlm.Interop.Posix;
 using System.IO.Enumeration;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
@@ -238,8 +239,11 @@ public sealed partial class FolderReconciler : BackgroundService
             (ref FileSystemEntry entry) => new DiskEntry(entry.ToFullPath(), entry.Length, entry.LastWriteTimeUtc.UtcDateTime),
             options)
         {
+            // A folder whose name is not UTF-8 cannot be entered by .NET (the recursion skips it without a word), so
+            // it is listed like a file: the ingest records it as rejected with the rename that makes its photos readable.
             ShouldIncludePredicate = (ref FileSystemEntry entry) =>
-                !entry.IsDirectory && !PhotoFolderRules.IsIgnoredName(entry.FileName.ToString()),
+                (!entry.IsDirectory || UndecodableFileNames.LooksUndecoded(entry.FileName.ToString()))
+                && !PhotoFolderRules.IsIgnoredName(entry.FileName.ToString()),
             ShouldRecursePredicate = (ref FileSystemEntry entry) =>
                 (entry.Attributes & FileAttributes.ReparsePoint) == 0 && !PhotoFolderRules.IsIgnoredName(entry.FileName.ToString()),
         };

@@ -192,5 +192,36 @@ public sealed class FolderIngestTests : IDisposable
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
     }
 
+    [CorpusFact]
+    public async Task AFolderWhoseNameIsNotUtf8IsReportedAtStartUpNotSkippedInSilence()
+    {
+        // Made while the daemon is off, so only the start-up scan can find it (Latin-1 "album-été": bytes E9).
+        RunShell("d=\"$1/$(printf 'album-\\351t\\351')\"; mkdir \"$d\" && cp \"$0\" \"$d/inside.jpg\"", SamplePhoto, _library.Inbox);
+        _library.Drop(SamplePhoto, "readable.jpg");
+        try
+        {
+            await using var daemon = await InProcessDaemon.StartAsync(_library);
+
+            var folder = Path.Combine(_library.Inbox, "album-\uFFFDt\uFFFD");
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM files WHERE status = 'rejected'") == 1, "the folder recorded");
+            var (path, error) = _library.Query<(string Path, string Error)>("SELECT path, error FROM files WHERE status = 'rejected'").Single();
+            Assert.Equal(folder, path);
+            Assert.StartsWith("file name is not valid UTF-8", error, StringComparison.Ordinal);
+            Assert.Contains("for a folder: nor can any photo inside it", error, StringComparison.Ordinal);
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "the readable photo analysed");
+        }
+        finally
+        {
+            RunShell("rm -rf -- \"$0\"/album-*", _library.Inbox); // .NET cannot delete what it cannot name
+        }
+    }
+
+    private static void RunShell(string script, params string[] arguments)
+    {
+        using var shell = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh", ["-c", script, .. arguments]))!;
+        shell.WaitForExit();
+        Assert.Equal(0, shell.ExitCode);
+    }
+
     public void Dispose() => _library.Dispose();
 }

@@ -186,6 +186,11 @@ internal static class HostileLibrary
         Run("sh", "-c", "cp \"$0\" \"$1/$(printf 'latin1-\\377\\376.jpg')\"", GoodSources[2], library.Inbox);
         files.Add(new LibraryFile("name with bytes FF FE (not UTF-8)", Inbox("latin1-\uFFFD\uFFFD.jpg"), new Expected.Refused("^file name is not valid UTF-8 ")));
 
+        // A folder so named cannot even be entered: the folder itself gets the row, so its photos do not vanish unseen.
+        Run("sh", "-c", "d=\"$1/$(printf 'album-\\351t\\351')\"; mkdir \"$d\" && cp \"$0\" \"$d/inside.jpg\"", GoodSources[1], library.Inbox);
+        files.Add(new LibraryFile("folder named with bytes E9 (Latin-1, not UTF-8) holding a photo", Inbox("album-\uFFFDt\uFFFD"),
+            new Expected.Refused("^file name is not valid UTF-8 .*for a folder: nor can any photo inside it")));
+
         return files;
     }
 
