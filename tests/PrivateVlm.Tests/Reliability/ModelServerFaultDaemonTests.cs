@@ -52,16 +52,7 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         Assert.All(run.QuickErrors(), e => Assert.Matches("no answer within the quick tier's 1 s limit|circuit open", e));
         Assert.Equal(0, run.Described());
 
-        await server.SetFaultsAsync();
-        var healthyAgain = DateTimeOffset.UtcNow;
-        await run.WaitAsync(() => run.Described() == 3, "every photo described once the server answers again");
-        await run.WaitForQuickAsync("ready");
-        await run.WaitAsync(() => run.CircuitClosings >= 1, "the circuit closed after a successful test call");
-
-        var counts = run.AssertEveryPhotoDescribedOnce();
-        Assert.False(run.DaemonExited);
-        PrintHealth(run);
-        return run.Outcome(counts, run.SecondsToFirstResultAfter(healthyAgain)!.Value);
+        return await RecoverAsync(server, run, photos: 3);
     }
 
     private async Task<FaultRunOutcome> EnormousOnceAsync()
@@ -98,9 +89,18 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         Assert.True(growthMb < 100, $"the daemon's resident memory grew by {growthMb:F0} MB during the enormous answers");
         Assert.Equal(1, run.Described());
 
+        return await RecoverAsync(server, run, photos: 4);
+    }
+
+    /// <summary>
+    /// Ends an external server's fault and checks the recovery every scenario owes: each photo described exactly once,
+    /// the tier ready again, the circuit closed by a successful test call, the daemon still running.
+    /// </summary>
+    private async Task<FaultRunOutcome> RecoverAsync(FakeModelServerProcess server, ModelServerFaultRun run, int photos)
+    {
         await server.SetFaultsAsync();
         var healthyAgain = DateTimeOffset.UtcNow;
-        await run.WaitAsync(() => run.Described() == 4, "every photo described once the server answers sanely again");
+        await run.WaitAsync(() => run.Described() == photos, "every photo described once the server answers sanely again");
         await run.WaitForQuickAsync("ready");
         await run.WaitAsync(() => run.CircuitClosings >= 1, "the circuit closed after a successful test call");
 
