@@ -26,7 +26,8 @@ public sealed class ColdStartTests
         {
             // Cold start: every sample is "starting" until the first "ready".
             var coldStart = await SampleUntilReadyAsync(daemon);
-            Assert.True(coldStart.Count >= 20, $"only {coldStart.Count} samples during a 6 s start-up");
+            // How many samples fit in the start-up depends on machine load; what matters is that both loading phases
+            // were seen, and every one of them as "starting".
             Assert.All(coldStart.SkipLast(1), s => Assert.Equal(TierHealthState.Starting, s.State));
             Assert.Contains(coldStart, s => s.Detail.Contains("connection refused", StringComparison.Ordinal));
             Assert.Contains(coldStart, s => s.Detail.Contains("503", StringComparison.Ordinal));
