@@ -56,6 +56,19 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             same.AddRange(bases.Where(b => NearDupCorpus.SceneOf(b) == scene).Select(b => (b, variant)));
         }
 
+        // Copies of one scene meet each other too: whichever arrives first becomes the representative.
+        var siblings = new List<(string, string)>();
+        for (var i = 0; i < variants.Count; i++)
+        {
+            for (var j = i + 1; j < variants.Count; j++)
+            {
+                if (NearDupCorpus.SceneOf(variants[i]) == NearDupCorpus.SceneOf(variants[j]))
+                {
+                    siblings.Add((variants[i], variants[j]));
+                }
+            }
+        }
+
         var different = new List<(string, string)>();
         for (var i = 0; i < bases.Count; i++)
         {
@@ -82,6 +95,7 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
         {
             Console.WriteLine($"## {label}");
             Print("same scene (variant vs its base)", same, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: true, "F0");
+            Print("same scene (variant vs variant) ", siblings, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: true, "F0");
             Print("different scenes (base vs base) ", different, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: false, "F0");
             Print("burst neighbours                ", neighbours, p => distance(fingerprints[p.A], fingerprints[p.B]), detail: false, "F0");
         }
