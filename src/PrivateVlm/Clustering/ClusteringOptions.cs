@@ -10,11 +10,11 @@ public sealed record ClusteringOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>pHash distance (best of eight orientations) under which two photos are the same picture regardless of
-    /// when they were taken. Measured: variants of one scene 0-2, distinct scenes never below 18.</summary>
+    /// when they were taken. Measured: variants of one scene 0-2, distinct scenes never below 20.</summary>
     public int MaxHashDistance { get; set; } = 8;
 
     /// <summary>Looser pHash distance allowed when both photos have a camera capture time within
-    /// <see cref="MaxTimeGap"/> (a burst): distinct scenes measured never below 18.</summary>
+    /// <see cref="MaxTimeGap"/> (a burst): distinct scenes measured never below 20.</summary>
     public int MaxBurstHashDistance { get; set; } = 14;
 
     /// <summary>Distance between the central squares of two photos, one turned by up to 30 degrees (a tilted or

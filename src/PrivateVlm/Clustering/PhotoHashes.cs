@@ -16,15 +16,14 @@ public sealed record PhotoHashes(ulong[] DctByOrientation, ulong[] DifferenceByO
     /// <summary>The central square as shown: what a representative is compared by.</summary>
     public ulong CentreSquare => TiltedTrials[0];
 
-    /// <summary>Reads the two small grayscale thumbnails grouping needs (a squashed 32x32 grid and an aspect-preserving
-    /// one to turn) and hashes them.</summary>
+    /// <summary>Reads one small aspect-preserving grayscale thumbnail of the photo: its central square is turned for
+    /// the tilted hashes, and squashed to 32x32 it is the pHash grid.</summary>
     public static async Task<PhotoHashes> OfPhotoAsync(ImagePreparation imaging, string path, CancellationToken cancellationToken)
     {
-        var grid = await imaging.GrayscaleThumbnailAsync(path, PerceptualHash.Side, PerceptualHash.Side, cancellationToken).ConfigureAwait(false);
         var header = await imaging.ReadHeaderAsync(path, cancellationToken).ConfigureAwait(false);
         var (width, height) = TiltedCopyHash.ThumbnailSize(header.Width, header.Height);
         var thumbnail = await imaging.GrayscaleThumbnailAsync(path, width, height, cancellationToken).ConfigureAwait(false);
-        return Of(grid, TiltedCopyHash.Trials(thumbnail, width, height));
+        return Of(HashGrid.Squash(thumbnail, width, height), TiltedCopyHash.Trials(thumbnail, width, height));
     }
 
     public static PhotoHashes Of(ReadOnlySpan<byte> grid, ulong[] tiltedTrials)

@@ -143,7 +143,7 @@ public sealed class NearDuplicateGroupingTests : IDisposable
         await using (var daemon = await InProcessDaemon.StartAsync(_library))
         {
             _library.Drop(UkBench("base/ukbench00120.jpg"), "a.jpg");
-            _library.Drop(UkBench("variants/ukbench00120_resize.jpg"), "b.jpg");
+            _library.Drop(UkBench("variants/ukbench00120_rotation.jpg"), "b.jpg");
             await Eventually.AssertAsync(
                 () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 2, "both grouped");
             Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM clusters"));
@@ -153,7 +153,8 @@ public sealed class NearDuplicateGroupingTests : IDisposable
         Assert.Contains("1 groups of look-alikes, 2 photos grouped, 1 model calls saved", await Cli("clusters", "--db", _library.DatabasePath));
         Assert.Contains("clusters: 1 groups, 2 photos grouped, 1 calls saved", await Cli("status", "--db", _library.DatabasePath));
 
-        // The resized copy is 2 bits away (measured): a limit of 0 separates them on regroup.
+        // The turned copy is 2 bits away by its central square (measured) and 26 by pHash: a turned-square limit of 1
+        // separates them on regroup.
         var regrouped = await Cli("clusters", "--regroup", "--db", _library.DatabasePath, "--json");
         Assert.Contains("\"groups\": 0,", regrouped);
         Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM clusters"));
@@ -170,7 +171,7 @@ public sealed class NearDuplicateGroupingTests : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["PRIVATEVLM__Clustering__MaxHashDistance"] = "0";
+        start.Environment["PRIVATEVLM__Clustering__MaxTiltedHashDistance"] = "1";
         using var process = System.Diagnostics.Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
