@@ -131,7 +131,7 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
     /// The corpus has one turned copy (30 degrees, a trial angle exactly). Turns between the 5 degree trials are the
     /// worst case, so each base scene is also turned by libvips (the `vips` command) by angles halfway between trials,
     /// cropped back to its size with black corners as a straightened photo has them, and compared with its own base
-    /// and with the nine other scenes. Grayscale copies (also missing from the corpus) are made the same way.
+    /// and with the nine other scenes. Grayscale and re-encoded copies (also missing from the corpus) are made the same way.
     /// </summary>
     private static async Task MeasureSyntheticCopiesAsync(
         ImagePreparation preparation, string corpus, List<string> bases, Dictionary<string, PhotoHashes> fingerprints)
@@ -144,14 +144,23 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             var own = new List<double>();
             var others = new List<double>();
             var ownPhash = new List<double>();
-            var grayscale = new List<double>();
+            // Edits the corpus has no copies of: each made from every base by the `vips` command, as a photo editor or
+            // a messaging app would, and measured against its base by pHash (the worse way round).
+            var edits = new (string Label, Func<string, string, string[]> Arguments, List<double> Distances)[]
+            {
+                ("made grayscale (vips colourspace b-w)", (from, to) => ["colourspace", from, to, "b-w"], []),
+                ("re-encoded at JPEG quality 40", (from, to) => ["copy", from, to + "[Q=40]"], []),
+                ("shrunk to 240 px and re-encoded at quality 60 (a messaging app's copy)", (from, to) => ["thumbnail", from, to + "[Q=60]", "240"], []),
+            };
             foreach (var key in bases)
             {
-                // The corpus has no grayscale copies either: a "black and white" edit of each base.
-                var gray = Path.Combine(folder, "gray.jpg");
-                await Vips("colourspace", Path.Combine(corpus, key), gray, "b-w");
-                var grayHashes = await PhotoHashes.OfPhotoAsync(preparation, gray, CancellationToken.None);
-                grayscale.Add(Math.Max(grayHashes.DctDistance(fingerprints[key]), fingerprints[key].DctDistance(grayHashes)));
+                foreach (var (_, arguments, distances) in edits)
+                {
+                    var edited = Path.Combine(folder, "edited.jpg");
+                    await Vips(arguments(Path.Combine(corpus, key), edited));
+                    var editedHashes = await PhotoHashes.OfPhotoAsync(preparation, edited, CancellationToken.None);
+                    distances.Add(Math.Max(editedHashes.DctDistance(fingerprints[key]), fingerprints[key].DctDistance(editedHashes)));
+                }
 
                 // Turned as shown: the EXIF orientation applied first.
                 var source = Path.Combine(folder, "upright.png");
@@ -177,8 +186,11 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             Console.WriteLine($"turned copy vs its base, tilted squares (worse way round): n={own.Count} min={own.Min()} median={Percentiles.Of(own, 50)} p90={Percentiles.Of(own, 90)} max={own.Max()}");
             Console.WriteLine($"turned copy vs its base, pHash any orientation:           n={ownPhash.Count} min={ownPhash.Min()} median={Percentiles.Of(ownPhash, 50)} max={ownPhash.Max()}");
             Console.WriteLine($"turned copy vs the other nine scenes, tilted squares (both ways): n={others.Count} min={others.Min()} p10={Percentiles.Of(others, 10)} median={Percentiles.Of(others, 50)}");
-            Console.WriteLine($"## each base scene made grayscale by libvips (vips colourspace b-w)");
-            Console.WriteLine($"grayscale copy vs its base, pHash any orientation (worse way round): n={grayscale.Count} min={grayscale.Min()} median={Percentiles.Of(grayscale, 50)} max={grayscale.Max()}");
+            foreach (var (label, _, distances) in edits)
+            {
+                Console.WriteLine($"## each base scene {label}");
+                Console.WriteLine($"edited copy vs its base, pHash any orientation (worse way round): n={distances.Count} min={distances.Min()} median={Percentiles.Of(distances, 50)} max={distances.Max()}");
+            }
         }
         finally
         {
