@@ -83,6 +83,46 @@ public sealed class DatabaseFaultTests : IDisposable
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
     }
 
+    /// <summary>The database on a real file system that runs out of space: the kernel's ENOSPC, not a size cap. The
+    /// daemon pauses, says so, and carries on by itself once the user frees space, without a restart.</summary>
+    [SmallDiskFact]
+    public async Task ARealFullDiskPausesTheDaemonAndItGoesOnByItselfOnceSpaceIsFreed()
+    {
+        const int photoCount = 200;
+        using var disk = SmallDisk.Mount(Path.GetDirectoryName(_library.DatabasePath)!, megabytes: 16);
+        var sources = PhotoFactory.CorpusJpegs();
+        using var daemon = DaemonProcess.Start(_library, new Dictionary<string, string> { ["PRIVATEVLM__Daemon__ShutdownTimeout"] = "00:00:05" });
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "daemon up");
+
+        var filler = disk.Fill(leftBytes: 64 * 1024);
+        for (var i = 0; i < photoCount; i++)
+        {
+            _library.Write($"{i:D3}.jpg", PhotoFactory.Variant(sources[i % sources.Count], i));
+        }
+
+        await Eventually.AssertAsync(() => daemon.Output.Contains("Disk full", StringComparison.Ordinal), "the daemon reports the full disk", TimeSpan.FromSeconds(60));
+        await Task.Delay(3000);
+        Assert.False(daemon.HasExited, "a full disk pauses the daemon; it must not exit: " + daemon.Output);
+        var doneWhileFull = _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'");
+        Assert.True(doneWhileFull < photoCount, $"{doneWhileFull} photos done on a full disk: the disk was not full");
+        Assert.Equal(0, _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'failed'"));
+
+        File.Delete(filler);
+        await Eventually.AssertAsync(
+            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photoCount,
+            "every photo processed once space was freed, without a restart", TimeSpan.FromSeconds(120),
+            state: () => string.Join("; ", _library.Query<string>("SELECT stage || ' ' || state || ' ' || count(*) FROM jobs GROUP BY stage, state")));
+        daemon.Terminate();
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+        // Not the photos' fault: no attempt was charged to any of them.
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM job_errors"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed' OR attempts > 1"));
+        Assert.Contains("Disk full writing", daemon.Output);
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
