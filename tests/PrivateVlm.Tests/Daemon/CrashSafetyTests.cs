@@ -17,7 +17,7 @@ public sealed class CrashSafetyTests : IDisposable
 
     /// <summary>
     /// Photos arrive in batches while the daemon is SIGKILLed at random moments and restarted each time. The suite runs
-    /// a small case; the soak is the same test, larger:
+    /// a small case; the soak is the same test (and the every-tier one below), larger:
     /// PRIVATEVLM_SOAK_PHOTOS=500 PRIVATEVLM_SOAK_KILLS=20 dotnet test tests/PrivateVlm.Tests --filter SigkillAtAnyMoment
     /// </summary>
     [CorpusFact]
@@ -25,6 +25,78 @@ public sealed class CrashSafetyTests : IDisposable
     {
         var photoCount = SoakSetting("PRIVATEVLM_SOAK_PHOTOS", 120);
         var killCount = SoakSetting("PRIVATEVLM_SOAK_KILLS", 6);
+
+        var recoveries = await KillWhilePhotosArriveAsync(photoCount, killCount, ["metadata", "clustering"], environment: null);
+
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
+        Report("L0 and clustering", killCount, photoCount, recoveries);
+    }
+
+    /// <summary>
+    /// The same with every tier on: L1 with a generated tiny CLIP model, and the quick and deep VLM tiers on a fake
+    /// model server that outlives the daemon (as an external llama-server does), answering in 150 ms so kills land
+    /// mid-call. The library holds copies of the same pictures, so representatives and inheriting members both meet
+    /// the kills. Each photo ends with exactly one result per stage, and the rows derived from a description (entities,
+    /// full-text) match it exactly: a retried commit that wrote them twice would show here.
+    /// </summary>
+    [CorpusFact]
+    public async Task SigkillAtAnyMomentWithEveryTierLosesNothingAndDuplicatesNothing()
+    {
+        var photoCount = SoakSetting("PRIVATEVLM_SOAK_PHOTOS", 60);
+        var killCount = SoakSetting("PRIVATEVLM_SOAK_KILLS", 5);
+        await using var server = await FakeModelServerProcess.StartAsync("--service-ms", "150");
+        using var models = new Embeddings.TempFolder();
+        var clipModel = TestModels.TinyClipModel.Write(Path.Combine(models.Path, "Tiny-CLIP"));
+        var environment = Vlm.Stages.StageSettings.Tiers(server.BaseUri, server.BaseUri)
+            .Append(new("Embeddings:ModelPath", clipModel))
+            .ToDictionary(s => "PRIVATEVLM__" + s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+
+        var recoveries = await KillWhilePhotosArriveAsync(
+            photoCount, killCount, ["metadata", "embedding", "clustering", "quick", "deep"], environment);
+
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(DISTINCT photo_id) FROM photo_embeddings"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_embeddings"));
+        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM cluster_members"));
+        foreach (var tier in new[] { "quick", "deep" })
+        {
+            Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE tier = @tier", new { tier }));
+            Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM vlm_search WHERE tier = @tier", new { tier }));
+            Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(DISTINCT photo_id) FROM vlm_search WHERE tier = @tier", new { tier }));
+        }
+
+        // Entity rows per description: as many as the stored JSON names (quick: entities; deep: persons, places,
+        // objects and text seen), for own and inherited results alike.
+        var mismatched = _library.Query<string>(
+            """
+            SELECT r.photo_id || ' ' || r.tier || ': ' || count(e.photo_id) || ' rows for ' ||
+                   CASE r.tier WHEN 'quick' THEN json_array_length(r.result_json, '$.entities')
+                               ELSE json_array_length(r.result_json, '$.people.persons') + json_array_length(r.result_json, '$.places')
+                                    + json_array_length(r.result_json, '$.objects') + json_array_length(r.result_json, '$.text_seen') END
+            FROM vlm_results r LEFT JOIN vlm_entities e ON e.photo_id = r.photo_id AND e.tier = r.tier
+            GROUP BY r.photo_id, r.tier
+            HAVING count(e.photo_id) <> CASE r.tier WHEN 'quick' THEN json_array_length(r.result_json, '$.entities')
+                               ELSE json_array_length(r.result_json, '$.people.persons') + json_array_length(r.result_json, '$.places')
+                                    + json_array_length(r.result_json, '$.objects') + json_array_length(r.result_json, '$.text_seen') END
+            """);
+        Assert.True(mismatched.Count == 0, "entity rows that do not match their description: " + string.Join("; ", mismatched));
+
+        var representatives = _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE tier = 'quick' AND source_photo_id = photo_id");
+        var inherited = _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE source_photo_id <> photo_id");
+        Assert.True(inherited > 0, "the library's copies should have inherited their representative's results");
+        var calls = (int)(await server.StatsAsync())["statusCounts"]!["200"]!;
+        Report($"every tier ({representatives} representatives, {inherited} inherited results, {calls} chat completions answered, warm-ups included)", killCount, photoCount, recoveries);
+    }
+
+    /// <summary>
+    /// Drops the photos in <paramref name="killCount"/> batches, each while a fresh daemon runs for a random moment and
+    /// is then SIGKILLed; then lets one last daemon finish and checks each of <paramref name="stages"/> ran exactly once
+    /// per photo, nothing is left queued or running, and the database is intact. Returns the times to recover: from
+    /// each restart to the first photo the new process finished.
+    /// </summary>
+    private async Task<List<double>> KillWhilePhotosArriveAsync(
+        int photoCount, int killCount, IReadOnlyList<string> stages, IDictionary<string, string>? environment)
+    {
         var random = new Random(20261122);
         var sources = PhotoFactory.CorpusJpegs();
         var dropped = 0;
@@ -41,11 +113,10 @@ public sealed class CrashSafetyTests : IDisposable
         {
             var doneBefore = _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'");
             var started = System.Diagnostics.Stopwatch.StartNew();
-            using var daemon = DaemonProcess.Start(_library);
+            using var daemon = DaemonProcess.Start(_library, environment);
             DropBatch((photoCount / killCount) + 1);
             if (doneBefore < dropped)
             {
-                // Time to recover: from restart to the first photo finished by the new process.
                 await Eventually.TrueAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") > doneBefore, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
                 recoveries.Add(started.Elapsed.TotalSeconds);
             }
@@ -56,31 +127,36 @@ public sealed class CrashSafetyTests : IDisposable
         }
 
         DropBatch(photoCount);
-        using (var final = DaemonProcess.Start(_library))
+        using (var final = DaemonProcess.Start(_library, environment))
         {
             await Eventually.AssertAsync(() => final.Output.Contains("Application started", StringComparison.Ordinal), "the last daemon up");
             await Eventually.AssertAsync(
-                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state IN ('done', 'failed')") == photoCount
+                () => _library.CountOrZero($"SELECT count(*) FROM jobs WHERE stage = '{stages[^1]}' AND state IN ('done', 'failed')") == photoCount
                       && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") == 0,
-                $"all {photoCount} photos processed after {killCount} SIGKILLs",
-                TimeSpan.FromSeconds(60 + (photoCount / 5)),
-                () => final.Output[^Math.Min(2000, final.Output.Length)..]);
+                $"all {photoCount} photos through {string.Join(", ", stages)} after {killCount} SIGKILLs",
+                TimeSpan.FromSeconds(60 + (photoCount / 5 * stages.Count)),
+                () => string.Join("; ", _library.Query<string>("SELECT stage || ' ' || state || ' ' || count(*) FROM jobs GROUP BY stage, state"))
+                      + " log tail: " + final.Output[^Math.Min(2000, final.Output.Length)..]);
             final.Terminate();
             Assert.Equal(0, await final.WaitForExitAsync(TimeSpan.FromSeconds(40)));
         }
 
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photos"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM files WHERE status = 'present'"));
-        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'"));
-        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
-        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'"));
-        Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
-        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"));
+        foreach (var stage in stages)
+        {
+            Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = @stage AND state = 'done'", new { stage }));
+        }
+
+        Assert.Equal(stages.Count * photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs"));
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
-        _output.WriteLine(
-            $"crash loop: {killCount} SIGKILLs, {photoCount} photos, lost 0, duplicated 0, integrity ok; " +
-            $"restart to first finished photo: median {Median(recoveries):F2} s, max {(recoveries.Count > 0 ? recoveries.Max() : 0):F2} s over {recoveries.Count} restarts");
+        return recoveries;
     }
+
+    private void Report(string what, int killCount, int photoCount, List<double> recoveries) =>
+        _output.WriteLine(
+            $"crash loop, {what}: {killCount} SIGKILLs, {photoCount} photos, lost 0, duplicated 0, integrity ok; " +
+            $"restart to first finished photo: median {Median(recoveries):F2} s, max {(recoveries.Count > 0 ? recoveries.Max() : 0):F2} s over {recoveries.Count} restarts");
 
     private static int SoakSetting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
