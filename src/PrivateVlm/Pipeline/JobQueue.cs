@@ -7,7 +7,9 @@ namespace PrivateVlm.Pipeline;
 /// <summary>
 /// The durable job queue (all SQL on the jobs and job_errors tables lives here). One row per (photo, stage); a
 /// claim takes a lease and counts the attempt; completion writes the stage's result, marks the job done and
-/// queues the next stages in one transaction, and only while the lease is still held.
+/// queues the next stages in one transaction, and only while the lease is still held. After an unexpected stop with
+/// several jobs in flight, those jobs are crash suspects: they run one at a time before anything else, so a photo
+/// that kills the process is told apart from the innocent ones beside it (see migrations/0007_crash_suspects.sql).
 /// </summary>
 public sealed class JobQueue
 {
@@ -19,6 +21,10 @@ public sealed class JobQueue
     private readonly JobSignals _signals;
     private readonly TimeProvider _time;
     private long _claims;
+    private string? _runnableJson;
+
+    // Set by start-up recovery while crash suspects are queued; cleared by the first claim that finds none left.
+    private volatile bool _suspectsFirst;
 
     public JobQueue(LibraryDatabase database, StageCatalog stages, JobSignals signals, TimeProvider time)
     {
@@ -29,6 +35,12 @@ public sealed class JobQueue
     }
 
     private string Now => UtcText.From(_time.GetUtcNow());
+
+    private string RunnableJson => _runnableJson ??= System.Text.Json.JsonSerializer.Serialize(_stages.Runnable.Select(s => s.Name));
+
+    /// <summary>True while crash suspects run one at a time: other claims return nothing, and every finished suspect
+    /// wakes every stage, so idle workers should wait for that pulse rather than for the next due job.</summary>
+    public bool RunsCrashSuspectsAlone => _suspectsFirst;
 
     /// <summary>
     /// Queues every runnable stage whose prerequisites are all done for this photo (INSERT OR IGNORE: a stage is
@@ -67,21 +79,24 @@ public sealed class JobQueue
 
     /// <summary>
     /// Start-up recovery. Only one daemon runs per database (see <see cref="DaemonInstanceLock"/>), so every
-    /// 'running' job belongs to a process that died: it returns to the queue, or fails when that death used its last
-    /// attempt (a photo that keeps killing the process is quarantined). Then stages that were added or became
-    /// configured since (a model installed) get jobs for photos that are ready for them.
+    /// 'running' job belongs to a process that died. A job that was alone in flight is the likeliest cause: it keeps
+    /// the attempt its claim counted and fails when that was its last (a photo that keeps killing the process is
+    /// quarantined). Jobs that were in flight together get their attempt back, since nobody knows which one it was.
+    /// Either way they return to the queue as crash suspects, to run one at a time first. Then stages that were added
+    /// or became configured since (a model installed) get jobs for photos that are ready for them.
     /// </summary>
     public async Task<RecoveryReport> RecoverAsync(CancellationToken cancellationToken)
     {
         var report = await _database.WriteAsync((connection, transaction) =>
         {
+            var inFlight = connection.ExecuteScalar<long>("SELECT count(*) FROM jobs WHERE state = 'running'", transaction: transaction);
             var quarantined = 0;
-            foreach (var stage in _stages.All)
+            foreach (var stage in inFlight == 1 ? _stages.All : [])
             {
                 quarantined += connection.Execute(
                     """
-                    UPDATE jobs SET state = 'failed', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL,
-                           last_error = 'the daemon stopped unexpectedly ' || attempts || ' time(s) while processing this photo; quarantined'
+                    UPDATE jobs SET state = 'failed', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, crash_suspect = 0,
+                           last_error = 'the daemon stopped unexpectedly ' || attempts || ' time(s) while processing this photo alone; quarantined'
                     WHERE stage = @Stage AND state = 'running' AND attempts >= @MaxAttempts
                     """,
                     new { Now, Stage = stage.Name, stage.Policy.MaxAttempts },
@@ -89,9 +104,14 @@ public sealed class JobQueue
             }
 
             var released = connection.Execute(
-                "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, not_before = @Now WHERE state = 'running'",
-                new { Now },
+                """
+                UPDATE jobs SET state = 'queued', attempts = max(attempts - @Refund, 0), crash_suspect = 1,
+                                lease_owner = NULL, lease_expires_at = NULL, not_before = @Now
+                WHERE state = 'running'
+                """,
+                new { Now, Refund = inFlight > 1 ? 1 : 0 },
                 transaction);
+            var suspects = CrashSuspectsLeft(connection, transaction);
 
             var backfilled = 0;
             foreach (var gate in _stages.Gates)
@@ -114,14 +134,11 @@ public sealed class JobQueue
                     transaction);
             }
 
-            return new RecoveryReport(released, quarantined, backfilled);
+            return new RecoveryReport(released, quarantined, backfilled, (int)suspects);
         }, cancellationToken);
 
-        foreach (var stage in _stages.Runnable)
-        {
-            _signals.Pulse(stage.Name);
-        }
-
+        _suspectsFirst = report.CrashSuspects > 0;
+        PulseRunnable();
         return report;
     }
 
@@ -132,13 +149,22 @@ public sealed class JobQueue
     /// </summary>
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IPhotoStage stage, string workerId, int max, CancellationToken cancellationToken)
     {
+        if (_suspectsFirst)
+        {
+            if (await ClaimCrashSuspectAsync(stage, workerId, cancellationToken) is { } suspect)
+            {
+                return suspect;
+            }
+
+            _suspectsFirst = false;
+            PulseRunnable();
+        }
+
         var newestFirst = stage.Policy.Order == ClaimOrder.NewestFirst && Interlocked.Increment(ref _claims) % 4 != 0;
-        var lease = stage.Policy.Lease > stage.Policy.TimeLimit ? stage.Policy.Lease : stage.Policy.TimeLimit + TimeSpan.FromSeconds(30);
         var order = newestFirst ? "DESC" : "ASC";
         return await _database.WriteAsync((connection, transaction) =>
         {
             var now = _time.GetUtcNow();
-            var nowText = UtcText.From(now);
             var claimed = new List<ClaimedJob>();
             var candidates = connection.Query<(long Id, long PhotoId, long Attempts)>(
                 $"""
@@ -148,50 +174,103 @@ public sealed class JobQueue
                 ORDER BY photo_id {order}
                 LIMIT @Max
                 """,
-                new { Stage = stage.Name, Now = nowText, Max = Math.Max(1, max) },
+                new { Stage = stage.Name, Now = UtcText.From(now), Max = Math.Max(1, max) },
                 transaction).ToList();
             foreach (var job in candidates)
             {
-                if (job.Attempts >= stage.Policy.MaxAttempts)
+                if (TryClaim(connection, transaction, stage, job, workerId, now) is { } taken)
                 {
-                    // Its lease expired on its last attempt: the worker holding it hung or the process died.
-                    FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
-                        $"gave up after {job.Attempts} attempts (the last one never finished)");
-                    continue;
+                    claimed.Add(taken);
                 }
-
-                var file = connection.QueryFirstOrDefault<(string Sha256, string? Path, long? Size, string? ModifiedAt)>(
-                    """
-                    SELECT p.sha256, f.path, f.size_bytes, f.modified_at
-                    FROM photos p
-                    LEFT JOIN files f ON f.id = (SELECT id FROM files WHERE photo_id = p.id AND status = 'present' ORDER BY id LIMIT 1)
-                    WHERE p.id = @PhotoId
-                    """,
-                    new { job.PhotoId },
-                    transaction);
-                if (file.Path is null)
-                {
-                    FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
-                        "every file holding this photo was deleted or replaced before this stage ran");
-                    continue;
-                }
-
-                var token = $"{workerId}:{Guid.NewGuid():N}";
-                connection.Execute(
-                    """
-                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @Token,
-                                    lease_expires_at = @Expires, started_at = @Now
-                    WHERE id = @Id
-                    """,
-                    new { Token = token, Expires = UtcText.From(now + lease), Now = nowText, job.Id },
-                    transaction);
-                claimed.Add(new ClaimedJob(
-                    new PhotoJob(job.Id, job.PhotoId, stage.Name, file.Sha256, file.Path, (int)job.Attempts + 1, file.Size, file.ModifiedAt),
-                    token));
             }
 
             return claimed;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// While crash suspects are left: one of this stage's, and only when nothing else is in flight (an empty list
+    /// otherwise, also when the suspects left belong to other stages). Null once no suspect is left in any stage.
+    /// </summary>
+    private async Task<IReadOnlyList<ClaimedJob>?> ClaimCrashSuspectAsync(IPhotoStage stage, string workerId, CancellationToken cancellationToken) =>
+        await _database.WriteAsync<IReadOnlyList<ClaimedJob>?>((connection, transaction) =>
+        {
+            if (CrashSuspectsLeft(connection, transaction) == 0)
+            {
+                return null;
+            }
+
+            var now = _time.GetUtcNow();
+            var nowText = UtcText.From(now);
+            if (connection.ExecuteScalar<long>(
+                    "SELECT count(*) FROM jobs WHERE state = 'running' AND lease_expires_at >= @Now", new { Now = nowText }, transaction) > 0)
+            {
+                return [];
+            }
+
+            var suspect = connection.QueryFirstOrDefault<(long Id, long PhotoId, long Attempts)?>(
+                """
+                SELECT id, photo_id, attempts FROM jobs
+                WHERE stage = @Stage AND crash_suspect = 1
+                  AND ((state = 'queued' AND not_before <= @Now) OR (state = 'running' AND lease_expires_at < @Now))
+                ORDER BY photo_id
+                LIMIT 1
+                """,
+                new { Stage = stage.Name, Now = nowText },
+                transaction);
+            return suspect is { } job && TryClaim(connection, transaction, stage, job, workerId, now) is { } taken ? [taken] : [];
+        }, cancellationToken);
+
+    private long CrashSuspectsLeft(SqliteConnection connection, SqliteTransaction transaction) =>
+        connection.ExecuteScalar<long>(
+            """
+            SELECT count(*) FROM jobs
+            WHERE crash_suspect = 1 AND state IN ('queued', 'running') AND stage IN (SELECT value FROM json_each(@Runnable))
+            """,
+            new { Runnable = RunnableJson },
+            transaction);
+
+    /// <summary>Takes one candidate job: its lease and its attempt, or a failure when it cannot run any more.</summary>
+    private ClaimedJob? TryClaim(
+        SqliteConnection connection, SqliteTransaction transaction, IPhotoStage stage, (long Id, long PhotoId, long Attempts) job, string workerId, DateTimeOffset now)
+    {
+        if (job.Attempts >= stage.Policy.MaxAttempts)
+        {
+            // Its lease expired on its last attempt: the worker holding it hung or the process died.
+            FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
+                $"gave up after {job.Attempts} attempts (the last one never finished)");
+            return null;
+        }
+
+        var file = connection.QueryFirstOrDefault<(string Sha256, string? Path, long? Size, string? ModifiedAt)>(
+            """
+            SELECT p.sha256, f.path, f.size_bytes, f.modified_at
+            FROM photos p
+            LEFT JOIN files f ON f.id = (SELECT id FROM files WHERE photo_id = p.id AND status = 'present' ORDER BY id LIMIT 1)
+            WHERE p.id = @PhotoId
+            """,
+            new { job.PhotoId },
+            transaction);
+        if (file.Path is null)
+        {
+            FailInTransaction(connection, transaction, job.Id, job.PhotoId, stage.Name, (int)job.Attempts,
+                "every file holding this photo was deleted or replaced before this stage ran");
+            return null;
+        }
+
+        var lease = stage.Policy.Lease > stage.Policy.TimeLimit ? stage.Policy.Lease : stage.Policy.TimeLimit + TimeSpan.FromSeconds(30);
+        var token = $"{workerId}:{Guid.NewGuid():N}";
+        connection.Execute(
+            """
+            UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @Token,
+                            lease_expires_at = @Expires, started_at = @Now
+            WHERE id = @Id
+            """,
+            new { Token = token, Expires = UtcText.From(now + lease), Now = UtcText.From(now), job.Id },
+            transaction);
+        return new ClaimedJob(
+            new PhotoJob(job.Id, job.PhotoId, stage.Name, file.Sha256, file.Path, (int)job.Attempts + 1, file.Size, file.ModifiedAt),
+            token);
     }
 
     /// <summary>Claims one job (see the batch overload); null when nothing is due.</summary>
@@ -217,7 +296,8 @@ public sealed class JobQueue
             {
                 var updated = connection.Execute(
                     """
-                    UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
+                    UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+                                    crash_suspect = 0
                     WHERE id = @Id AND state = 'running' AND lease_owner = @Token
                     """,
                     new { Now, Id = claimed.Job.JobId, claimed.Token },
@@ -240,6 +320,7 @@ public sealed class JobQueue
             _signals.Pulse(stage);
         }
 
+        PulseRunnableWhileSuspectsRunAlone();
         return completed;
     }
 
@@ -252,8 +333,9 @@ public sealed class JobQueue
     /// Records a failed attempt. Permanent failures, and transient ones on the last attempt, end as 'failed' with
     /// the error; others go back to the queue after exponential backoff with jitter.
     /// </summary>
-    public Task FailAsync(ClaimedJob claimed, int maxAttempts, string error, bool permanent, CancellationToken cancellationToken) =>
-        _database.WriteAsync((connection, transaction) =>
+    public async Task FailAsync(ClaimedJob claimed, int maxAttempts, string error, bool permanent, CancellationToken cancellationToken)
+    {
+        await _database.WriteAsync((connection, transaction) =>
         {
             if (!StillHeld(connection, transaction, claimed))
             {
@@ -273,12 +355,15 @@ public sealed class JobQueue
             RecordError(connection, transaction, job.JobId, job.PhotoId, job.Stage, job.Attempt, error);
             connection.Execute(
                 """
-                UPDATE jobs SET state = 'queued', not_before = @NotBefore, lease_owner = NULL, lease_expires_at = NULL, last_error = @Error
+                UPDATE jobs SET state = 'queued', not_before = @NotBefore, lease_owner = NULL, lease_expires_at = NULL, last_error = @Error,
+                                crash_suspect = 0
                 WHERE id = @Id
                 """,
                 new { NotBefore = UtcText.From(_time.GetUtcNow() + backoff), Error = error, Id = job.JobId },
                 transaction);
         }, cancellationToken);
+        PulseRunnableWhileSuspectsRunAlone();
+    }
 
     /// <summary>Returns the job to the queue without counting the attempt: it was not the photo's fault.</summary>
     public async Task PostponeAsync(ClaimedJob claimed, TimeSpan delay, string reason, CancellationToken cancellationToken)
@@ -293,7 +378,7 @@ public sealed class JobQueue
             connection.Execute(
                 """
                 UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0), not_before = @NotBefore,
-                                lease_owner = NULL, lease_expires_at = NULL, last_error = @Reason
+                                lease_owner = NULL, lease_expires_at = NULL, last_error = @Reason, crash_suspect = 0
                 WHERE id = @Id
                 """,
                 new { NotBefore = UtcText.From(_time.GetUtcNow() + delay), Reason = reason, Id = claimed.Job.JobId },
@@ -303,6 +388,8 @@ public sealed class JobQueue
         {
             _signals.Pulse(claimed.Job.Stage);
         }
+
+        PulseRunnableWhileSuspectsRunAlone();
     }
 
     /// <summary>The state of one photo's job at a stage ("queued", "running", "done", "failed"), null when it has none.</summary>
@@ -318,6 +405,23 @@ public sealed class JobQueue
         return text is null ? null : UtcText.Parse(text);
     }
 
+    private void PulseRunnable()
+    {
+        foreach (var stage in _stages.Runnable)
+        {
+            _signals.Pulse(stage.Name);
+        }
+    }
+
+    // A suspect has finished running alone: the next one may be any stage's.
+    private void PulseRunnableWhileSuspectsRunAlone()
+    {
+        if (_suspectsFirst)
+        {
+            PulseRunnable();
+        }
+    }
+
     private static bool StillHeld(SqliteConnection connection, SqliteTransaction transaction, ClaimedJob claimed) =>
         connection.ExecuteScalar<long>(
             "SELECT count(*) FROM jobs WHERE id = @JobId AND state = 'running' AND lease_owner = @Token",
@@ -329,7 +433,8 @@ public sealed class JobQueue
         RecordError(connection, transaction, jobId, photoId, stage, attempt, error);
         connection.Execute(
             """
-            UPDATE jobs SET state = 'failed', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = @Error
+            UPDATE jobs SET state = 'failed', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = @Error,
+                            crash_suspect = 0
             WHERE id = @Id
             """,
             new { Now, Error = error, Id = jobId },
@@ -350,4 +455,5 @@ public sealed class JobQueue
 /// <summary>A job this worker holds, with the lease token that proves it.</summary>
 public sealed record ClaimedJob(PhotoJob Job, string Token);
 
-public sealed record RecoveryReport(int ReturnedToQueue, int Quarantined, int Backfilled);
+/// <param name="CrashSuspects">Jobs that were in flight when the process died, now run one at a time first.</param>
+public sealed record RecoveryReport(int ReturnedToQueue, int Quarantined, int Backfilled, int CrashSuspects);

@@ -102,6 +102,12 @@ public sealed partial class StageWorkers : BackgroundService
 
     private TimeSpan UntilNextDue(IPhotoStage stage)
     {
+        if (_queue.RunsCrashSuspectsAlone)
+        {
+            // Due jobs wait for the suspects, and each finished suspect pulses every stage: polling would only spin.
+            return IdleRecheck;
+        }
+
         var due = _queue.NextDue(stage.Name);
         if (due is null)
         {

@@ -39,6 +39,10 @@ public sealed partial class LibraryStartup : IHostedService, IDisposable
 
         var recovery = await _queue.RecoverAsync(cancellationToken);
         LogStarted(_logger, _database.FilePath, recovery.ReturnedToQueue, recovery.Quarantined, recovery.Backfilled);
+        if (recovery.CrashSuspects > 0)
+        {
+            LogCrashSuspects(_logger, recovery.CrashSuspects);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -50,4 +54,7 @@ public sealed partial class LibraryStartup : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database {Path} ready: {Returned} interrupted job(s) back in the queue, {Quarantined} quarantined, {Backfilled} newly queued")]
     private static partial void LogStarted(ILogger logger, string path, int returned, int quarantined, int backfilled);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The daemon stopped unexpectedly with {Count} job(s) in flight: they run one at a time first, so a photo that crashes it again is found and the others are not blamed")]
+    private static partial void LogCrashSuspects(ILogger logger, int count);
 }

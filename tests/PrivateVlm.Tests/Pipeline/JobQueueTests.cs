@@ -116,6 +116,86 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task JobsInFlightTogetherAtACrashAreNotChargedAndRunOneAtATimeBeforeAnythingElse()
+    {
+        var metadata = new TestStage("metadata") { Policy = StagePolicy.Default with { BatchSize = 16 } };
+        var quick = new TestStage("quick", ["metadata"]);
+        var queue = Queue(metadata, quick);
+        var photos = new List<long>();
+        for (var i = 0; i < 4; i++)
+        {
+            photos.Add(await AddPhotoAsync(queue, $"p{i}"));
+        }
+
+        // Two photos in flight when the process dies (a batch of two); two more queued behind them.
+        var inFlight = await queue.ClaimAsync(metadata, "w", 2, CancellationToken.None);
+        Assert.Equal(2, inFlight.Count);
+        var report = await queue.RecoverAsync(CancellationToken.None);
+
+        Assert.Equal((2, 0, 2), (report.ReturnedToQueue, report.Quarantined, report.CrashSuspects));
+        Assert.All(inFlight, j => Assert.Equal(0, Jobs(j.Job.PhotoId).Single().Attempts));
+        Assert.True(queue.RunsCrashSuspectsAlone);
+
+        // One suspect at a time, however many a worker asks for, and nothing else while it runs.
+        var first = Assert.Single(await queue.ClaimAsync(metadata, "w", 16, CancellationToken.None));
+        Assert.Contains(first.Job.PhotoId, inFlight.Select(j => j.Job.PhotoId));
+        Assert.Empty(await queue.ClaimAsync(metadata, "w", 16, CancellationToken.None));
+        await queue.CompleteAsync(first, (_, _) => { }, CancellationToken.None);
+
+        // The first suspect's next stage is not a suspect: it waits for the second suspect like everything else.
+        Assert.Empty(await queue.ClaimAsync(quick, "w", 16, CancellationToken.None));
+        var second = Assert.Single(await queue.ClaimAsync(metadata, "w", 16, CancellationToken.None));
+        Assert.NotEqual(first.Job.PhotoId, second.Job.PhotoId);
+        Assert.Equal(1, second.Job.Attempt);
+        await queue.FailAsync(second, 3, "server hiccup", permanent: false, CancellationToken.None);
+
+        // No suspect left: back to normal batches.
+        var rest = await queue.ClaimAsync(metadata, "w", 16, CancellationToken.None);
+        Assert.False(queue.RunsCrashSuspectsAlone);
+        Assert.Equal(photos.Except(inFlight.Select(j => j.Job.PhotoId)).Order(), rest.Select(j => j.Job.PhotoId).Order());
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE crash_suspect = 1"));
+    }
+
+    [Fact]
+    public async Task APhotoThatKeepsCrashingTheProcessIsQuarantinedAndTheOnesBesideItAreNot()
+    {
+        var stage = new TestStage("decode") { Policy = StagePolicy.Default with { MaxAttempts = 3, BatchSize = 8 } };
+        var queue = Queue(stage);
+        var photos = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            photos.Add(await AddPhotoAsync(queue, $"p{i}"));
+        }
+
+        var poison = photos[1];
+        var crashes = 0;
+
+        // Whenever the poison photo is claimed, the process "dies" holding whatever it holds; every other job finishes.
+        for (var round = 0; round < 20 && photos.Any(p => Jobs(p).Single().State is "queued" or "running"); round++)
+        {
+            var claimed = await queue.ClaimAsync(stage, "w", 8, CancellationToken.None);
+            if (claimed.Any(c => c.Job.PhotoId == poison))
+            {
+                crashes++;
+                await queue.RecoverAsync(CancellationToken.None);
+                continue;
+            }
+
+            foreach (var job in claimed)
+            {
+                await queue.CompleteAsync(job, (_, _) => { }, CancellationToken.None);
+            }
+        }
+
+        var quarantined = Jobs(poison).Single();
+        Assert.Equal("failed", quarantined.State);
+        Assert.Contains("stopped unexpectedly 3 time(s) while processing this photo alone", quarantined.LastError);
+        // The first crash took all three down together; after it the poison photo ran alone each time.
+        Assert.Equal(4, crashes);
+        Assert.All(photos.Where(p => p != poison), p => Assert.Equal(("done", 1L), (Jobs(p).Single().State, Jobs(p).Single().Attempts)));
+    }
+
+    [Fact]
     public async Task AWorkerThatLostItsLeaseCannotWriteItsResult()
     {
         var stage = new TestStage("slow") { Policy = StagePolicy.Default with { Lease = TimeSpan.FromMinutes(1), TimeLimit = TimeSpan.FromSeconds(10) } };
