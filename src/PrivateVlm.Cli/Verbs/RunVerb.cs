@@ -12,6 +12,11 @@ namespace PrivateVlm.Cli.Verbs;
 /// <summary>`privatevlm run --watch DIR`: the daemon in the foreground (what launchd/systemd start).</summary>
 internal static class RunVerb
 {
+    // Kept for the life of the process, never disposed: a SIGTERM that arrives while the host is already stopping or
+    // after it has stopped must not take the runtime's default action (exit 143, which launchd and systemd read as a
+    // crash) in place of the exit code the daemon chose.
+    private static PosixSignalRegistration[]? s_stopSignals;
+
     public static Command Create()
     {
         var watch = new Option<string?>("--watch") { Description = "Folder to watch for photos (recursively)" };
@@ -38,9 +43,12 @@ internal static class RunVerb
     {
         // A stop requested while the host is still starting is still a requested stop (exit 0): the host's own
         // SIGTERM handling only exists once it has started.
-        using var stopRequested = new CancellationTokenSource();
-        using var earlyTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopRequested.Cancel(); });
-        using var earlyInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopRequested.Cancel(); });
+        var stopRequested = new CancellationTokenSource();
+        s_stopSignals =
+        [
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopRequested.Cancel(); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopRequested.Cancel(); }),
+        ];
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddPrivateVlmSources(flags);
@@ -72,13 +80,16 @@ internal static class RunVerb
         using var host = builder.Build();
         var exit = host.Services.GetRequiredService<DaemonExit>();
         var logger = host.Services.GetRequiredService<ILogger<DaemonExit>>();
+        var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         try
         {
             await host.StartAsync(stopRequested.Token);
             await host.WaitForShutdownAsync(stopRequested.Token);
         }
-        catch (OperationCanceledException) when (stopRequested.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopRequested.IsCancellationRequested || stopping.IsCancellationRequested)
         {
+            // A stop during start-up: by our own handler, or by the host's (which runs first once it is registered and
+            // then stops the start through ApplicationStopping). Still a requested stop, unless DaemonExit says otherwise.
             await host.StopAsync(CancellationToken.None);
         }
         catch (Exception e)
@@ -87,6 +98,6 @@ internal static class RunVerb
             return 1;
         }
 
-        return exit.ExitCode;
+        return exit.ExitCodeAfter(host.Services.GetServices<IHostedService>());
     }
 }

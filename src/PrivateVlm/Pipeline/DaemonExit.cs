@@ -23,6 +23,24 @@ public sealed partial class DaemonExit
 
     public int ExitCode => _fatal is null ? 0 : 1;
 
+    /// <summary>
+    /// The exit code once the host has stopped: 1 after a fatal error, and also when a background loop died of an
+    /// exception. The host stops itself then (BackgroundServiceExceptionBehavior.StopHost) but would exit 0, and the
+    /// service manager would leave a daemon with a dead loop stopped instead of restarting it.
+    /// </summary>
+    public int ExitCodeAfter(IEnumerable<IHostedService> services)
+    {
+        foreach (var service in services.OfType<BackgroundService>())
+        {
+            if (service.ExecuteTask is { IsFaulted: true } faulted)
+            {
+                Fatal($"{service.GetType().Name} stopped on an error", faulted.Exception.InnerException ?? faulted.Exception);
+            }
+        }
+
+        return ExitCode;
+    }
+
     public void Fatal(string what, Exception exception)
     {
         Interlocked.CompareExchange(ref _fatal, $"{what}: {exception.Message}", null);

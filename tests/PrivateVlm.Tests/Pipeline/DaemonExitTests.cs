@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using PrivateVlm.Pipeline;
+
+namespace PrivateVlm.Tests.Pipeline;
+
+/// <summary>What `run` exits with once the host has stopped: what launchd and systemd decide a restart on.</summary>
+public sealed class DaemonExitTests
+{
+    [Fact]
+    public async Task ABackgroundLoopThatDiedOfAnExceptionMakesTheExitNonZero()
+    {
+        var exit = NewExit();
+        using var healthy = new Loop(() => Task.CompletedTask);
+        using var dead = new Loop(() => throw new InvalidOperationException("the watcher's handle went away"));
+        await healthy.StartAsync(CancellationToken.None);
+        await dead.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => dead.ExecuteTask!);
+
+        Assert.Equal(1, exit.ExitCodeAfter([healthy, dead]));
+        Assert.Contains("the watcher's handle went away", exit.FatalError);
+    }
+
+    [Fact]
+    public async Task LoopsThatEndedOrWereCancelledLeaveARequestedStopAtZero()
+    {
+        var exit = NewExit();
+        using var ended = new Loop(() => Task.CompletedTask);
+        using var cancelled = new Loop(() => Task.Delay(Timeout.Infinite, new CancellationToken(canceled: true)));
+        await ended.StartAsync(CancellationToken.None);
+        await cancelled.StartAsync(CancellationToken.None);
+
+        Assert.Equal(0, exit.ExitCodeAfter([ended, cancelled]));
+        Assert.Null(exit.FatalError);
+    }
+
+    private static DaemonExit NewExit() =>
+        new(new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
+            NullLogger<DaemonExit>.Instance);
+
+    private sealed class Loop(Func<Task> body) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => body();
+    }
+}
