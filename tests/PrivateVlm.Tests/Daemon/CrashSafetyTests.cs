@@ -180,7 +180,8 @@ public sealed class CrashSafetyTests : IDisposable
             // SIGTERM mid-ingestion (once the host is up: before that the runtime's default action applies).
             await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM photos") > 0, "ingestion under way");
             daemon.Terminate();
-            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+            var exit = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40));
+            Assert.True(exit == 0, $"exit code {exit} after SIGTERM; the daemon said: {daemon.Output}");
         }
 
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'running'"));
@@ -194,6 +195,22 @@ public sealed class CrashSafetyTests : IDisposable
         }
 
         Assert.Equal(60, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+    }
+
+    /// <summary>launchd or systemd stopping the daemon while it is still starting (migrating a new database): a
+    /// requested stop all the same, exit 0, never "could not start" (exit 1) or the runtime's default (exit 143).</summary>
+    [Fact]
+    public async Task SigtermWhileTheDaemonIsStartingIsARequestedStop()
+    {
+        using var daemon = DaemonProcess.Start(_library);
+        Assert.True(
+            await Eventually.TrueAsync(() => daemon.Output.Contains("Applied migration", StringComparison.Ordinal), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(5)),
+            "start-up under way: " + daemon.Output);
+        daemon.Terminate();
+
+        var exit = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40));
+        Assert.True(exit == 0, $"exit code {exit} after SIGTERM during start-up; the daemon said: {daemon.Output}");
+        Assert.DoesNotContain("could not start", daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]
