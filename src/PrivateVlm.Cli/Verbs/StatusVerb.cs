@@ -88,7 +88,8 @@ internal static class StatusVerb
         Console.WriteLine($"photos: {status.PhotosSeen} (files present {status.FilesPresent}, rejected {status.FilesRejected}, deleted {status.FilesDeleted})");
         foreach (var s in status.Stages)
         {
-            Console.WriteLine($"stage {s.Stage}: queued {s.Queued}, running {s.Running}, done {s.Done}, failed {s.Failed}, {s.DoneLastMinute}/min");
+            var suspects = s.CrashSuspects > 0 ? $" ({s.CrashSuspects} in flight at the last unexpected stop, running one at a time first)" : "";
+            Console.WriteLine($"stage {s.Stage}: queued {s.Queued}, running {s.Running}, done {s.Done}, failed {s.Failed}, {s.DoneLastMinute}/min{suspects}");
         }
 
         foreach (var s in status.NotConfigured)

@@ -38,7 +38,8 @@ public sealed record PipelineStatus(
                    sum(state = 'done')    AS Done,
                    sum(state = 'failed')  AS Failed,
                    sum(state = 'done' AND finished_at >= @oneMinuteAgo) AS DoneLastMinute,
-                   min(CASE WHEN state = 'queued' THEN enqueued_at END) AS OldestQueuedAt
+                   min(CASE WHEN state = 'queued' THEN enqueued_at END) AS OldestQueuedAt,
+                   sum(crash_suspect = 1 AND state IN ('queued', 'running')) AS CrashSuspects
             FROM jobs GROUP BY stage ORDER BY min(id)
             """,
             new { oneMinuteAgo }).ToList();
@@ -66,7 +67,9 @@ public sealed record PipelineStatus(
 
 public sealed record UnconfiguredStage(string Stage, string Reason);
 
-public sealed record StageProgress(string Stage, long Queued, long Running, long Done, long Failed, long DoneLastMinute, string? OldestQueuedAt)
+/// <param name="CrashSuspects">Jobs that were in flight when the daemon last died and now run one at a time first.</param>
+public sealed record StageProgress(
+    string Stage, long Queued, long Running, long Done, long Failed, long DoneLastMinute, string? OldestQueuedAt, long CrashSuspects = 0)
 {
     public StageProgress() : this("", 0, 0, 0, 0, 0, null) { }
 }

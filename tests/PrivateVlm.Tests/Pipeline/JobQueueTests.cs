@@ -135,6 +135,10 @@ public sealed class JobQueueTests : IDisposable
         Assert.Equal((2, 0, 2), (report.ReturnedToQueue, report.Quarantined, report.CrashSuspects));
         Assert.All(inFlight, j => Assert.Equal(0, Jobs(j.Job.PhotoId).Single().Attempts));
         Assert.True(queue.RunsCrashSuspectsAlone);
+        using (var connection = _database.Open())
+        {
+            Assert.Equal(2, PipelineStatus.Read(connection, _clock).Stages.Single(s => s.Stage == "metadata").CrashSuspects);
+        }
 
         // One suspect at a time, however many a worker asks for, and nothing else while it runs.
         var first = Assert.Single(await queue.ClaimAsync(metadata, "w", 16, CancellationToken.None));
