@@ -1,4 +1,6 @@
+using System.Net.Sockets;
 using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace PrivateVlm.FakeModelServer.Faults;
 
@@ -48,11 +50,13 @@ public static class FaultyAnswers
         try
         {
             // Once the client has hung up, Kestrel completes writes at once without sending anything and signals
-            // RequestAborted from the thread pool: each chunk yields so that signal is seen, otherwise a few such loops
-            // spin through gigabytes "written" into closed connections before it arrives.
+            // RequestAborted from the thread pool, which on a loaded machine came after hundreds of MB "written" into
+            // a closed connection. So each chunk also asks the socket itself whether the client is still there, and
+            // yields so the signal is seen where the socket cannot be asked.
+            var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
             await http.Response.Body.WriteAsync(head, http.RequestAborted);
             written += head.Length;
-            for (long padded = 0; (bytes is null || padded < bytes) && !http.RequestAborted.IsCancellationRequested; padded += Padding.Length)
+            for (long padded = 0; (bytes is null || padded < bytes) && !http.RequestAborted.IsCancellationRequested && !HungUp(socket); padded += Padding.Length)
             {
                 var chunk = bytes is null ? Padding.Length : (int)Math.Min(Padding.Length, bytes.Value - padded);
                 await http.Response.Body.WriteAsync(Padding.AsMemory(0, chunk), http.RequestAborted);
@@ -73,6 +77,25 @@ public static class FaultyAnswers
         finally
         {
             stats.CountHugeBody(written);
+        }
+    }
+
+    /// <summary>True once the client closed its end: the socket reads as ready with nothing to read (end of stream),
+    /// or errors. A client never sends more on a connection whose answer it has not finished reading.</summary>
+    private static bool HungUp(Socket? socket)
+    {
+        if (socket is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectError) || (socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
         }
     }
 
