@@ -89,6 +89,82 @@ public sealed class CrashSafetyTests : IDisposable
     }
 
     /// <summary>
+    /// A photo whose analysis takes the daemon down, every time, as a poison photo does, and a service manager that
+    /// restarts it every time. From outside: the daemon is SIGKILLed the moment that photo's quick job is running
+    /// (a 400 ms call on the fake server, so the moment is easy to catch), beside whatever else is in flight. The
+    /// poison photo ends quarantined after its stage's three attempts; the photos that were in flight beside it are
+    /// never charged, and every other photo is described.
+    /// </summary>
+    [CorpusFact]
+    public async Task APhotoThatKeepsKillingTheDaemonIsQuarantinedAloneAndEveryOtherPhotoIsDescribed()
+    {
+        await using var server = await FakeModelServerProcess.StartAsync("--service-ms", "400");
+        var environment = Vlm.Stages.StageSettings.Tiers(server.BaseUri, deep: null)
+            .ToDictionary(s => "PRIVATEVLM__" + s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        var photos = Vlm.Stages.StageSettings.Jpegs(8);
+        foreach (var photo in photos)
+        {
+            _library.Drop(photo);
+        }
+
+        var poisonPath = Path.Combine(_library.Inbox, Path.GetFileName(photos[3]));
+        string? PoisonQuick()
+        {
+            try
+            {
+                return _library.Query<string>(
+                    "SELECT j.state FROM jobs j JOIN files f ON f.photo_id = j.photo_id WHERE f.path = @poisonPath AND j.stage = 'quick'",
+                    new { poisonPath }).SingleOrDefault();
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
+            {
+                return null; // the first daemon is still creating the schema
+            }
+        }
+
+        var kills = 0;
+        for (; kills < 10; kills++)
+        {
+            using var daemon = DaemonProcess.Start(_library, environment);
+            // The dead daemon's 'running' rows stay until the new one has recovered them: watch only after that.
+            await Eventually.AssertAsync(() => daemon.Output.Contains(" ready: ", StringComparison.Ordinal), "start-up recovery done");
+            Assert.True(
+                await Eventually.TrueAsync(() => PoisonQuick() is "running" or "failed", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10)),
+                "the poison photo's quick job never ran: " + daemon.Output[^Math.Min(3000, daemon.Output.Length)..]);
+            if (PoisonQuick() == "failed")
+            {
+                daemon.Terminate();
+                Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+                break;
+            }
+
+            daemon.Kill();
+            await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        using (var final = DaemonProcess.Start(_library, environment))
+        {
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'quick'") == photos.Count
+                      && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") == 0,
+                "every photo through the quick tier", TimeSpan.FromSeconds(60));
+            final.Terminate();
+            Assert.Equal(0, await final.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        }
+
+        // The first death may find the poison photo alone in flight or beside others; every later one finds it alone
+        // (suspects run one at a time), so it takes three or four deaths, never more.
+        Assert.InRange(kills, 3, 4);
+        var quarantined = _library.Query<(string Path, string Error)>(
+            "SELECT f.path, j.last_error FROM jobs j JOIN files f ON f.photo_id = j.photo_id WHERE j.state = 'failed'").ToList();
+        Assert.Equal(poisonPath, Assert.Single(quarantined).Path);
+        Assert.Contains("stopped unexpectedly 3 time(s) while processing this photo alone; quarantined", quarantined[0].Error);
+        Assert.Equal(photos.Count - 1, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE tier = 'quick'"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'done' AND attempts > 1"));
+        Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
+    }
+
+    /// <summary>
     /// Drops the photos in <paramref name="killCount"/> batches, each while a fresh daemon runs for a random moment and
     /// is then SIGKILLed; then lets one last daemon finish and checks each of <paramref name="stages"/> ran exactly once
     /// per photo, nothing is left queued or running, and the database is intact. Returns the times to recover: from
