@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using PrivateVlm.Tests.Support;
+using Xunit.Abstractions;
 
 namespace PrivateVlm.Tests.Daemon;
 
@@ -8,6 +9,9 @@ namespace PrivateVlm.Tests.Daemon;
 public sealed class DatabaseFaultTests : IDisposable
 {
     private readonly TempLibrary _library = new();
+    private readonly ITestOutputHelper _output;
+
+    public DatabaseFaultTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
     public async Task ADeletedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
@@ -94,7 +98,7 @@ public sealed class DatabaseFaultTests : IDisposable
         using var daemon = DaemonProcess.Start(_library, new Dictionary<string, string> { ["PRIVATEVLM__Daemon__ShutdownTimeout"] = "00:00:05" });
         await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "daemon up");
 
-        var filler = disk.Fill(leftBytes: 64 * 1024);
+        var filler = disk.Fill(leftBytes: 512 * 1024);
         for (var i = 0; i < photoCount; i++)
         {
             _library.Write($"{i:D3}.jpg", PhotoFactory.Variant(sources[i % sources.Count], i));
@@ -108,6 +112,9 @@ public sealed class DatabaseFaultTests : IDisposable
         Assert.Equal(0, _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'failed'"));
 
         File.Delete(filler);
+        var freed = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") > doneWhileFull, "a photo done once space was freed", TimeSpan.FromSeconds(30));
+        var resumed = freed.Elapsed;
         await Eventually.AssertAsync(
             () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photoCount,
             "every photo processed once space was freed, without a restart", TimeSpan.FromSeconds(120),
@@ -121,6 +128,8 @@ public sealed class DatabaseFaultTests : IDisposable
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM job_errors"));
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed' OR attempts > 1"));
         Assert.Contains("Disk full writing", daemon.Output);
+        _output.WriteLine($"real full disk: {photoCount} photos, {doneWhileFull} done before the disk filled, lost 0, duplicated 0, " +
+                          $"no attempt charged, integrity ok; space freed to the next photo done: {resumed.TotalSeconds:F1} s, without a restart");
     }
 
     public void Dispose()
