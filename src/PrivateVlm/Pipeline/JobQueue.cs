@@ -21,7 +21,6 @@ public sealed class JobQueue
     private readonly JobSignals _signals;
     private readonly TimeProvider _time;
     private long _claims;
-    private string? _runnableJson;
 
     // Set by start-up recovery while crash suspects are queued; cleared by the first claim that finds none left.
     private volatile bool _suspectsFirst;
@@ -35,8 +34,6 @@ public sealed class JobQueue
     }
 
     private string Now => UtcText.From(_time.GetUtcNow());
-
-    private string RunnableJson => _runnableJson ??= System.Text.Json.JsonSerializer.Serialize(_stages.Runnable.Select(s => s.Name));
 
     /// <summary>True while crash suspects run one at a time: other claims return nothing, and every finished suspect
     /// wakes every stage, so idle workers should wait for that pulse rather than for the next due job.</summary>
@@ -227,7 +224,7 @@ public sealed class JobQueue
             SELECT count(*) FROM jobs
             WHERE crash_suspect = 1 AND state IN ('queued', 'running') AND stage IN (SELECT value FROM json_each(@Runnable))
             """,
-            new { Runnable = RunnableJson },
+            new { Runnable = _stages.RunnableJson },
             transaction);
 
     /// <summary>Takes one candidate job: its lease and its attempt, or a failure when it cannot run any more.</summary>

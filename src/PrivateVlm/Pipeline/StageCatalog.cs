@@ -9,6 +9,7 @@ public sealed class StageCatalog
 {
     private readonly Dictionary<string, IPhotoStage> _byName;
     private IReadOnlyList<StageGate>? _gates;
+    private string? _runnableJson;
 
     public StageCatalog(IEnumerable<IPhotoStage> stages)
     {
@@ -39,6 +40,9 @@ public sealed class StageCatalog
     public IReadOnlyList<StageGate> Gates => _gates ??= All.Where(IsRunnable)
         .Select(s => new StageGate(s, System.Text.Json.JsonSerializer.Serialize(EffectivePrerequisites(s)), EffectivePrerequisites(s).Count))
         .ToList();
+
+    /// <summary>The runnable stages' names as a JSON array (for json_each in the queue's SQL).</summary>
+    public string RunnableJson => _runnableJson ??= System.Text.Json.JsonSerializer.Serialize(Runnable.Select(s => s.Name));
 
     public IPhotoStage this[string name] => _byName[name];
 

@@ -31,21 +31,13 @@ public sealed class SmallDisk : IDisposable
     public string Fill(long leftBytes)
     {
         var filler = Path.Combine(MountPoint, "filler");
-        using (var stream = new FileStream(filler, FileMode.Create, FileAccess.Write))
-        {
-            stream.SetLength(Math.Max(0, FreeBytes - leftBytes));
-        }
-
-        // SetLength makes a sparse file; writing it out is what takes the blocks.
+        var size = Math.Max(0, FreeBytes - leftBytes);
+        // Written out, not SetLength: a sparse file would take no blocks.
         var buffer = new byte[1 << 20];
-        Array.Fill(buffer, (byte)0x5A);
-        using (var stream = new FileStream(filler, FileMode.Open, FileAccess.Write))
+        using var stream = new FileStream(filler, FileMode.Create, FileAccess.Write);
+        for (long written = 0; written < size; written += buffer.Length)
         {
-            while (stream.Position < stream.Length)
-            {
-                var count = (int)Math.Min(buffer.Length, stream.Length - stream.Position);
-                stream.Write(buffer, 0, count);
-            }
+            stream.Write(buffer, 0, (int)Math.Min(buffer.Length, size - written));
         }
 
         return filler;
