@@ -25,6 +25,7 @@ public sealed class StableFileGate : BackgroundService
     private readonly TimeProvider _time;
     private int _observedWaiting; // the observed channel is single-reader, which cannot count itself
     private int _highWaterMark;
+    private int _pendingCount;
 
     public StableFileGate(IOptions<WatchOptions> options, TimeProvider time)
     {
@@ -36,7 +37,11 @@ public sealed class StableFileGate : BackgroundService
     public ChannelReader<string> Stable => _stable.Reader;
 
     /// <summary>Number of paths waiting for their window to end.</summary>
-    public int PendingCount { get; private set; }
+    public int PendingCount
+    {
+        get => Volatile.Read(ref _pendingCount);
+        private set => Volatile.Write(ref _pendingCount, value);
+    }
 
     /// <summary>Paths the gate holds: observed but not yet looked at, waiting for their window, or stable but not
     /// yet taken by ingest. Approximate (read without a lock), which is all a caller deciding to wait needs.</summary>
@@ -77,8 +82,11 @@ public sealed class StableFileGate : BackgroundService
             {
                 while (_observed.Reader.TryRead(out var path))
                 {
-                    Interlocked.Decrement(ref _observedWaiting);
+                    // Counted as pending before it stops counting as observed: a scan waiting for room must never see
+                    // the backlog dip while a drain is half done, or it lets another batch in on top of a full gate.
                     Track(path);
+                    PendingCount = _pending.Count;
+                    Interlocked.Decrement(ref _observedWaiting);
                 }
 
                 PendingCount = _pending.Count;
