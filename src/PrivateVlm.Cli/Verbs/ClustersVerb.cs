@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Clustering;
+using PrivateVlm.Storage;
 
 namespace PrivateVlm.Cli.Verbs;
 
@@ -26,7 +27,7 @@ internal static class ClustersVerb
             {
                 if (parse.GetValue(regroup))
                 {
-                    using var probe = library.OpenReadOnly();
+                    using var probe = library.OpenReadOnlyAtCurrentSchema();
                     var services = new ServiceCollection().AddLogging().AddPhotoLibrary(configuration);
                     services.Configure<ClusteringOptions>(configuration.GetSection(ClusteringOptions.Section));
                     services.AddSingleton<ClusterMembership>();
@@ -35,13 +36,8 @@ internal static class ClustersVerb
                     Console.Error.WriteLine($"regrouped with {provider.GetRequiredService<IOptions<ClusteringOptions>>().Value}: {groups} groups (a running daemon picks the new representatives up when restarted)");
                 }
 
-                using var connection = library.OpenReadOnly();
+                using var connection = library.OpenReadOnlyAtCurrentSchema();
                 var totals = ClusterTables.Totals(connection);
-                if (totals is null)
-                {
-                    Console.Error.WriteLine("this database has no cluster tables yet (start the daemon once to migrate it)");
-                    return 1;
-                }
 
                 var largest = ClusterTables.Largest(connection, Math.Max(1, parse.GetValue(limit)));
                 if (parse.GetValue(json))
@@ -58,7 +54,7 @@ internal static class ClustersVerb
 
                 return 0;
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or SchemaBehindException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 1;

@@ -86,8 +86,7 @@ internal static class DoctorVerb
         {
             using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
             connection.Open();
-            var applied = connection.Query<int>("SELECT version FROM schema_migrations").ToHashSet();
-            var pending = SchemaMigrator.Embedded.Where(m => !applied.Contains(m.Version)).Select(m => $"{m.Version:D4}_{m.Name}").ToList();
+            var pending = SchemaMigrator.Pending(connection).Select(m => $"{m.Version:D4}_{m.Name}").ToList();
             var check = connection.ExecuteScalar<string>("PRAGMA quick_check");
             var ok = check == "ok";
             return new DoctorFinding("database", ok,

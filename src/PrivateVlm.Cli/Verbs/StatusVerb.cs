@@ -22,10 +22,10 @@ internal static class StatusVerb
             PipelineStatus status;
             try
             {
-                using var connection = library.OpenReadOnly();
+                using var connection = library.OpenReadOnlyAtCurrentSchema();
                 status = WithStageConfiguration(PipelineStatus.Read(connection, TimeProvider.System), parse.GetValue(database));
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or SchemaBehindException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 1;
@@ -54,13 +54,13 @@ internal static class StatusVerb
     {
         try
         {
-            using var connection = LibraryFromFlags(databasePath).OpenReadOnly();
+            using var connection = LibraryFromFlags(databasePath).OpenReadOnlyAtCurrentSchema();
             var status = PipelineStatus.Read(connection, TimeProvider.System, errorCount: 1);
             var stages = string.Join(", ", status.Stages.Select(s => $"{s.Stage} {s.Done} done/{s.Queued} queued/{s.Failed} failed"));
             var last = status.LastErrors.Count > 0 ? $"; last error: {status.LastErrors[0].Error}" : "";
             return Task.FromResult($"{status.PhotosSeen} photos; {stages}{last}");
         }
-        catch (Exception e) when (e is FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is FileNotFoundException or SchemaBehindException or Microsoft.Data.Sqlite.SqliteException)
         {
             return Task.FromResult($"database not readable: {e.Message}");
         }
@@ -97,10 +97,8 @@ internal static class StatusVerb
             Console.WriteLine($"stage {s.Stage}: not configured ({s.Reason})");
         }
 
-        if (status.Clusters is { } c)
-        {
-            Console.WriteLine($"clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
-        }
+        var c = status.Clusters;
+        Console.WriteLine($"clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
 
         Console.WriteLine($"oldest queued: {status.OldestQueuedAt ?? "none"}");
         foreach (var e in status.LastErrors)
@@ -125,10 +123,8 @@ internal static class StatusVerb
             AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(s.Stage)}: not configured[/] ({Markup.Escape(s.Reason)})");
         }
 
-        if (status.Clusters is { } c)
-        {
-            AnsiConsole.MarkupLine($"Clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
-        }
+        var c = status.Clusters;
+        AnsiConsole.MarkupLine($"Clusters: {c.Groups} groups, {c.PhotosGrouped} photos grouped, {c.CallsSaved} calls saved");
 
         AnsiConsole.MarkupLine($"Oldest queued: {Markup.Escape(status.OldestQueuedAt ?? "none")}");
         foreach (var e in status.LastErrors)

@@ -139,14 +139,8 @@ public static class ClusterTables
             """,
             new { limit }).ToList();
 
-    /// <summary>Totals, or null on a database that predates migration 0005.</summary>
-    public static ClusterTotals? Totals(SqliteConnection c)
+    public static ClusterTotals Totals(SqliteConnection c)
     {
-        if (c.ExecuteScalar<long>("SELECT count(*) FROM sqlite_master WHERE name = 'cluster_members'") == 0)
-        {
-            return null;
-        }
-
         var row = c.QueryFirst<(long Groups, long Grouped, long Saved)>(
             "SELECT count(*), coalesce(sum(size), 0), coalesce(sum(calls_saved), 0) FROM cluster_overview WHERE size > 1");
         return new ClusterTotals(row.Groups, row.Grouped, row.Saved);

@@ -4,7 +4,8 @@ using PrivateVlm.Storage;
 
 namespace PrivateVlm.Pipeline;
 
-/// <summary>What `privatevlm status` reports, read from the database alone (so it works while the daemon runs).</summary>
+/// <summary>What `privatevlm status` reports, read from the database alone (so it works while the daemon runs). Needs
+/// the current schema (<see cref="LibraryDatabase.OpenReadOnlyAtCurrentSchema"/>).</summary>
 public sealed record PipelineStatus(
     long PhotosSeen,
     long FilesPresent,
@@ -13,7 +14,7 @@ public sealed record PipelineStatus(
     IReadOnlyList<StageProgress> Stages,
     string? OldestQueuedAt,
     IReadOnlyList<RecentError> LastErrors,
-    Clustering.ClusterTotals? Clusters = null)
+    Clustering.ClusterTotals Clusters)
 {
     /// <summary>Registered stages that cannot run here (e.g. L1 without a CLIP model), with the reason.</summary>
     public IReadOnlyList<UnconfiguredStage> NotConfigured { get; init; } = [];

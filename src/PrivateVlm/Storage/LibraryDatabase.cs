@@ -128,6 +128,23 @@ public sealed partial class LibraryDatabase
     }
 
     /// <summary>
+    /// A read-only connection for a reader that needs the current schema (status, clusters): throws
+    /// <see cref="SchemaBehindException"/> while the database still waits for the daemon to upgrade it.
+    /// </summary>
+    public SqliteConnection OpenReadOnlyAtCurrentSchema()
+    {
+        var connection = OpenReadOnly();
+        var pending = SchemaMigrator.Pending(connection);
+        if (pending.Count > 0)
+        {
+            connection.Dispose();
+            throw new SchemaBehindException(FilePath, pending);
+        }
+
+        return connection;
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> in one IMMEDIATE transaction and commits it. While another process holds the
     /// write lock the whole transaction is retried with backoff, for as long as <paramref name="cancellationToken"/>
     /// allows. Any other error rolls back and propagates.

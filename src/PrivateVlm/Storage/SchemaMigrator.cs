@@ -35,6 +35,15 @@ public static class SchemaMigrator
             .OrderBy(m => m.Version)
             .ToList();
 
+    /// <summary>The embedded migrations this database has not had yet (all of them for one never migrated). Reads only.</summary>
+    public static IReadOnlyList<Migration> Pending(SqliteConnection connection)
+    {
+        var migrated = connection.ExecuteScalar<long>(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") > 0;
+        var applied = migrated ? connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet() : [];
+        return Embedded.Where(m => !applied.Contains(m.Version)).ToList();
+    }
+
     /// <summary>Brings the database to the newest schema; returns the migrations it applied.</summary>
     public static IReadOnlyList<Migration> Apply(SqliteConnection connection, IReadOnlyList<Migration> migrations, TimeProvider time)
     {

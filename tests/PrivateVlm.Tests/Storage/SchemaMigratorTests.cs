@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using PrivateVlm.Storage;
+using PrivateVlm.Tests.Embeddings;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Storage;
@@ -63,6 +64,37 @@ public sealed class SchemaMigratorTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System));
 
         Assert.Contains("newer version", error.Message);
+    }
+
+    [Fact]
+    public async Task StatusAndClustersOnADatabaseAnOlderVersionWroteSayToRestartTheDaemonAndWorkOnceItHasUpgradedIt()
+    {
+        // What a user sees after upgrading the binaries while the old daemon still runs: the newest migration missing.
+        var newest = SchemaMigrator.Embedded[^1];
+        using (var connection = Open())
+        {
+            SchemaMigrator.Apply(connection, SchemaMigrator.Embedded.Take(SchemaMigrator.Embedded.Count - 1).ToList(), TimeProvider.System);
+        }
+
+        foreach (var verb in new[] { "status", "clusters" })
+        {
+            var (exit, stdout, stderr) = await CliRun.RunAsync(new Dictionary<string, string>(), verb, "--db", _library.DatabasePath);
+            Assert.Equal(1, exit);
+            Assert.Empty(stdout);
+            Assert.Contains($"not applied: {newest.Version:D4}_{newest.Name}", stderr, StringComparison.Ordinal);
+            Assert.Contains("Restart the daemon", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // a message, not a stack trace
+        }
+
+        // Reading changed nothing: the daemon's next start applies the migration, and status works.
+        Assert.Equal(SchemaMigrator.Embedded.Count - 1, _library.Scalar<long>("SELECT count(*) FROM schema_migrations"));
+        await using (await InProcessDaemon.StartAsync(_library))
+        {
+        }
+
+        var (after, output, error) = await CliRun.RunAsync(new Dictionary<string, string>(), "status", "--db", _library.DatabasePath);
+        Assert.True(after == 0, error);
+        Assert.Contains("clusters: 0 groups", output, StringComparison.Ordinal);
     }
 
     public void Dispose() => _library.Dispose();
