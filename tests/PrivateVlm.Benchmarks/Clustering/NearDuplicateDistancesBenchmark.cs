@@ -101,6 +101,7 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
         }
 
         await MeasureSyntheticCopiesAsync(preparation, corpus, bases, fingerprints);
+        await MeasureEarlierGridAsync(preparation, corpus, fingerprints);
 
         var clipFolder = Argument(args, "--clip-model");
         if (clipFolder is null)
@@ -196,6 +197,25 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Libraries hashed before the pHash grid was squashed from the 96 px thumbnail kept their hashes (grouping
+    /// compares stored hashes and never recomputes them), so a photo hashed the old way (its own 32x32 thumbnail) meets
+    /// photos hashed the new way. This is how far apart the two ways put the same photo.
+    /// </summary>
+    private static async Task MeasureEarlierGridAsync(ImagePreparation preparation, string corpus, Dictionary<string, PhotoHashes> fingerprints)
+    {
+        var distances = new List<double>();
+        foreach (var (key, hashes) in fingerprints)
+        {
+            var grid = await preparation.GrayscaleThumbnailAsync(Path.Combine(corpus, key), PerceptualHash.Side, PerceptualHash.Side, CancellationToken.None);
+            var earlier = PhotoHashes.Of(grid, hashes.TiltedTrials);
+            distances.Add(Math.Max(earlier.DctDistance(hashes), hashes.DctDistance(earlier)));
+        }
+
+        Console.WriteLine("## each photo hashed the earlier way (its own 32x32 thumbnail) vs the current way (squashed from the 96 px thumbnail)");
+        Console.WriteLine($"same photo, pHash any orientation (worse way round): n={distances.Count} min={distances.Min()} median={Percentiles.Of(distances, 50)} p90={Percentiles.Of(distances, 90)} max={distances.Max()}");
     }
 
     private static async Task Vips(params string[] arguments)
