@@ -56,12 +56,12 @@ public sealed partial class FileIngestor : BackgroundService
         var batch = new List<string>(maxBatch);
         try
         {
-            while (await _gate.Stable.WaitToReadAsync(stoppingToken))
+            while (await _gate.WaitForStableAsync(stoppingToken))
             {
                 // Whatever became stable together is recorded in one transaction: a burst of drops costs one commit
                 // per batch, not per photo.
                 batch.Clear();
-                while (batch.Count < maxBatch && _gate.Stable.TryRead(out var path))
+                while (batch.Count < maxBatch && _gate.TryTakeStable(out var path))
                 {
                     batch.Add(path);
                 }

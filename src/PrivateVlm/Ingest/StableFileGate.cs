@@ -23,9 +23,11 @@ public sealed class StableFileGate : BackgroundService
     private readonly Queue<(string Path, DateTimeOffset DueAt)> _due = new();
     private readonly TimeSpan _window;
     private readonly TimeProvider _time;
-    private int _observedWaiting; // the observed channel is single-reader, which cannot count itself
+    // One count of every path the gate holds, whichever stage it is in (observed, waiting for its window, stable and
+    // not yet taken), changed only where a path enters or leaves the gate. Summing three separately read counts
+    // instead counted a path twice while it moved between two of them, and a scan waiting for room misjudged it.
+    private int _held;
     private int _highWaterMark;
-    private int _pendingCount;
 
     public StableFileGate(IOptions<WatchOptions> options, TimeProvider time)
     {
@@ -33,35 +35,43 @@ public sealed class StableFileGate : BackgroundService
         _time = time;
     }
 
-    /// <summary>Paths that passed the gate, in the order they became stable.</summary>
-    public ChannelReader<string> Stable => _stable.Reader;
-
-    /// <summary>Number of paths waiting for their window to end.</summary>
-    public int PendingCount
-    {
-        get => Volatile.Read(ref _pendingCount);
-        private set => Volatile.Write(ref _pendingCount, value);
-    }
-
     /// <summary>Paths the gate holds: observed but not yet looked at, waiting for their window, or stable but not
-    /// yet taken by ingest. Approximate (read without a lock), which is all a caller deciding to wait needs.</summary>
-    public int Backlog => Volatile.Read(ref _observedWaiting) + PendingCount + _stable.Reader.Count;
+    /// yet taken by ingest. Repeated events for one path count until the gate has looked at them, then merge into one.</summary>
+    public int Backlog => Volatile.Read(ref _held);
 
-    /// <summary>The largest <see cref="Backlog"/> seen since start: evidence that bursts stayed bounded.</summary>
+    /// <summary>The largest <see cref="Backlog"/> since start: evidence that bursts stayed bounded.</summary>
     public int HighWaterMark => Volatile.Read(ref _highWaterMark);
 
     public void Observe(string path)
     {
-        if (_observed.Writer.TryWrite(path))
+        // Counted before it is written: the gate may take it (and count it out) before TryWrite even returns.
+        var held = Interlocked.Increment(ref _held);
+        if (!_observed.Writer.TryWrite(path))
         {
-            Interlocked.Increment(ref _observedWaiting);
-            var backlog = Backlog;
-            var peak = Volatile.Read(ref _highWaterMark);
-            while (backlog > peak && Interlocked.CompareExchange(ref _highWaterMark, backlog, peak) is var seen && seen != peak)
-            {
-                peak = seen;
-            }
+            Interlocked.Decrement(ref _held);
+            return;
         }
+
+        var peak = Volatile.Read(ref _highWaterMark);
+        while (held > peak && Interlocked.CompareExchange(ref _highWaterMark, held, peak) is var seen && seen != peak)
+        {
+            peak = seen;
+        }
+    }
+
+    /// <summary>Waits until a path has passed the gate (false when the gate has stopped).</summary>
+    public ValueTask<bool> WaitForStableAsync(CancellationToken cancellationToken) => _stable.Reader.WaitToReadAsync(cancellationToken);
+
+    /// <summary>Takes the next path that passed the gate, in the order they became stable; from here ingest holds it.</summary>
+    public bool TryTakeStable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? path)
+    {
+        if (!_stable.Reader.TryRead(out path))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _held);
+        return true;
     }
 
     /// <summary>Waits until the gate holds fewer than <paramref name="limit"/> paths. Polls: the count drops as ingest
@@ -82,14 +92,9 @@ public sealed class StableFileGate : BackgroundService
             {
                 while (_observed.Reader.TryRead(out var path))
                 {
-                    // Counted as pending before it stops counting as observed: a scan waiting for room must never see
-                    // the backlog dip while a drain is half done, or it lets another batch in on top of a full gate.
                     Track(path);
-                    PendingCount = _pending.Count;
-                    Interlocked.Decrement(ref _observedWaiting);
                 }
 
-                PendingCount = _pending.Count;
                 if (_pending.Count == 0)
                 {
                     _due.Clear();
@@ -122,22 +127,37 @@ public sealed class StableFileGate : BackgroundService
         }
     }
 
+    /// <summary>An observed path becomes a pending one, or merges into the one already pending for it.</summary>
     private void Track(string path)
     {
         var observation = FileObservation.Of(path);
+        var alreadyPending = _pending.TryGetValue(path, out var pending);
+        if (observation is null || alreadyPending)
+        {
+            Interlocked.Decrement(ref _held); // this observation is not a path of its own
+        }
+
         if (observation is null)
         {
             // Gone (or not a regular file) before its window ended: the deletion path handles what was recorded.
-            _pending.Remove(path);
+            Drop(path);
             return;
         }
 
-        if (_pending.TryGetValue(path, out var pending) && pending.Observation == observation)
+        if (alreadyPending && pending.Observation == observation)
         {
             return; // a repeated event for an unchanged file keeps its original window
         }
 
         Schedule(path, observation.Value, _time.GetUtcNow());
+    }
+
+    private void Drop(string path)
+    {
+        if (_pending.Remove(path))
+        {
+            Interlocked.Decrement(ref _held);
+        }
     }
 
     private void Schedule(string path, FileObservation observation, DateTimeOffset now)
@@ -184,20 +204,18 @@ public sealed class StableFileGate : BackgroundService
             var current = FileObservation.Of(path);
             if (current is null)
             {
-                _pending.Remove(path);
+                Drop(path);
             }
             else if (current == pending.Observation)
             {
                 _pending.Remove(path);
-                _stable.Writer.TryWrite(path);
+                _stable.Writer.TryWrite(path); // still held, now as stable
             }
             else
             {
                 Schedule(path, current.Value, now);
             }
         }
-
-        PendingCount = _pending.Count; // before the next loop: released paths are now counted by the stable channel
     }
 
     private readonly record struct Pending(FileObservation Observation, DateTimeOffset DueAt);
