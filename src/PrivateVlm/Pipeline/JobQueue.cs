@@ -279,37 +279,56 @@ public sealed class JobQueue
 
     /// <summary>
     /// Writes each stage result, marks its job done and queues what becomes ready, all in one transaction. A job
-    /// whose lease was lost (it timed out and another worker took it) writes nothing. Returns the jobs completed.
+    /// whose lease was lost (it timed out and another worker took it) writes nothing. A result whose Persist finds it
+    /// outdated (<see cref="OutdatedResultException"/>) is rolled back to its own savepoint and its job queued again
+    /// at once, its attempt refunded, while the rest of the batch commits.
     /// </summary>
-    public async Task<IReadOnlyList<ClaimedJob>> CompleteAsync(
+    public async Task<IReadOnlyList<JobCommit>> CompleteAsync(
         IReadOnlyList<(ClaimedJob Claimed, Action<SqliteConnection, SqliteTransaction> Persist)> results, CancellationToken cancellationToken)
     {
         var next = new HashSet<string>(StringComparer.Ordinal);
-        var completed = await _database.WriteAsync((connection, transaction) =>
+        var commits = await _database.WriteAsync((connection, transaction) =>
         {
             next.Clear();
-            var done = new List<ClaimedJob>();
+            var outcomes = new List<JobCommit>(results.Count);
+            const string savepoint = "stage_result";
             foreach (var (claimed, persist) in results)
             {
-                var updated = connection.Execute(
-                    """
-                    UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
-                                    crash_suspect = 0
-                    WHERE id = @Id AND state = 'running' AND lease_owner = @Token
-                    """,
-                    new { Now, Id = claimed.Job.JobId, claimed.Token },
-                    transaction);
-                if (updated == 0)
+                transaction.Save(savepoint);
+                try
                 {
-                    continue;
-                }
+                    var updated = connection.Execute(
+                        """
+                        UPDATE jobs SET state = 'done', finished_at = @Now, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+                                        crash_suspect = 0
+                        WHERE id = @Id AND state = 'running' AND lease_owner = @Token
+                        """,
+                        new { Now, Id = claimed.Job.JobId, claimed.Token },
+                        transaction);
+                    if (updated == 0)
+                    {
+                        outcomes.Add(new JobCommit(claimed, CommitOutcome.LeaseLost));
+                        continue;
+                    }
 
-                persist(connection, transaction);
-                next.UnionWith(EnqueueReadyStages(connection, transaction, claimed.Job.PhotoId));
-                done.Add(claimed);
+                    persist(connection, transaction);
+                    next.UnionWith(EnqueueReadyStages(connection, transaction, claimed.Job.PhotoId));
+                    outcomes.Add(new JobCommit(claimed, CommitOutcome.Committed));
+                }
+                catch (OutdatedResultException e)
+                {
+                    transaction.Rollback(savepoint); // this job's rows only: it is 'running' under our lease again
+                    Requeue(connection, transaction, claimed.Job.JobId, TimeSpan.Zero, e.Message);
+                    outcomes.Add(new JobCommit(claimed, CommitOutcome.Outdated, e.Message));
+                    next.Add(claimed.Job.Stage);
+                }
+                finally
+                {
+                    transaction.Release(savepoint);
+                }
             }
 
-            return done;
+            return outcomes;
         }, cancellationToken);
 
         foreach (var stage in next)
@@ -318,13 +337,13 @@ public sealed class JobQueue
         }
 
         PulseRunnableWhileSuspectsRunAlone();
-        return completed;
+        return commits;
     }
 
-    /// <summary>Completes one job (see the batch overload); false when its lease was lost.</summary>
+    /// <summary>Completes one job (see the batch overload); false when nothing was committed.</summary>
     public async Task<bool> CompleteAsync(
         ClaimedJob claimed, Action<SqliteConnection, SqliteTransaction> persist, CancellationToken cancellationToken) =>
-        (await CompleteAsync([(claimed, persist)], cancellationToken)).Count == 1;
+        (await CompleteAsync([(claimed, persist)], cancellationToken))[0].Outcome == CommitOutcome.Committed;
 
     /// <summary>
     /// Records a failed attempt. Permanent failures, and transient ones on the last attempt, end as 'failed' with
@@ -372,14 +391,7 @@ public sealed class JobQueue
                 return;
             }
 
-            connection.Execute(
-                """
-                UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0), not_before = @NotBefore,
-                                lease_owner = NULL, lease_expires_at = NULL, last_error = @Reason, crash_suspect = 0
-                WHERE id = @Id
-                """,
-                new { NotBefore = UtcText.From(_time.GetUtcNow() + delay), Reason = reason, Id = claimed.Job.JobId },
-                transaction);
+            Requeue(connection, transaction, claimed.Job.JobId, delay, reason);
         }, cancellationToken);
         if (delay <= TimeSpan.Zero)
         {
@@ -390,8 +402,8 @@ public sealed class JobQueue
     }
 
     /// <summary>The state of one photo's job at a stage ("queued", "running", "done", "failed"), null when it has none.</summary>
-    public static string? StateOf(SqliteConnection connection, long photoId, string stage) =>
-        connection.ExecuteScalar<string?>("SELECT state FROM jobs WHERE photo_id = @photoId AND stage = @stage", new { photoId, stage });
+    public static string? StateOf(SqliteConnection connection, long photoId, string stage, SqliteTransaction? transaction = null) =>
+        connection.ExecuteScalar<string?>("SELECT state FROM jobs WHERE photo_id = @photoId AND stage = @stage", new { photoId, stage }, transaction);
 
     /// <summary>When the next queued job of a stage becomes due (null when none is queued).</summary>
     public DateTimeOffset? NextDue(string stage)
@@ -423,6 +435,17 @@ public sealed class JobQueue
         connection.ExecuteScalar<long>(
             "SELECT count(*) FROM jobs WHERE id = @JobId AND state = 'running' AND lease_owner = @Token",
             new { claimed.Job.JobId, claimed.Token }, transaction) == 1;
+
+    /// <summary>Back to the queue, due after <paramref name="delay"/>, with the attempt its claim counted refunded.</summary>
+    private void Requeue(SqliteConnection connection, SqliteTransaction transaction, long jobId, TimeSpan delay, string reason) =>
+        connection.Execute(
+            """
+            UPDATE jobs SET state = 'queued', attempts = max(attempts - 1, 0), not_before = @NotBefore,
+                            lease_owner = NULL, lease_expires_at = NULL, last_error = @Reason, crash_suspect = 0
+            WHERE id = @Id
+            """,
+            new { NotBefore = UtcText.From(_time.GetUtcNow() + delay), Reason = reason, Id = jobId },
+            transaction);
 
     private void FailInTransaction(
         SqliteConnection connection, SqliteTransaction transaction, long jobId, long photoId, string stage, int attempt, string error)

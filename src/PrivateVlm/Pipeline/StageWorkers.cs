@@ -142,17 +142,22 @@ public sealed partial class StageWorkers : BackgroundService
         }
 
         // One transaction for the batch's results: durable together, and the database is not the bottleneck.
-        var completed = await _queue.CompleteAsync(succeeded, _abandon.Token);
+        var commits = await _queue.CompleteAsync(succeeded, _abandon.Token);
         var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
-        foreach (var (claimed, _) in succeeded)
+        foreach (var commit in commits)
         {
-            if (completed.Contains(claimed))
+            var job = commit.Claimed.Job;
+            switch (commit.Outcome)
             {
-                LogDone(_logger, stage.Name, claimed.Job.PhotoId, claimed.Job.Path, milliseconds);
-            }
-            else
-            {
-                LogLeaseLost(_logger, stage.Name, claimed.Job.PhotoId);
+                case CommitOutcome.Committed:
+                    LogDone(_logger, stage.Name, job.PhotoId, job.Path, milliseconds);
+                    break;
+                case CommitOutcome.Outdated:
+                    LogPostponed(_logger, stage.Name, job.PhotoId, commit.Reason!, 0);
+                    break;
+                default:
+                    LogLeaseLost(_logger, stage.Name, job.PhotoId);
+                    break;
             }
         }
     }

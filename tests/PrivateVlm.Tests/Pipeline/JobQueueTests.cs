@@ -42,6 +42,40 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task AResultOutdatedAtCommitIsUndoneAloneAndItsJobRunsAgainWithoutChargingAnAttempt()
+    {
+        var describe = new TestStage("describe") { Policy = StagePolicy.Default with { BatchSize = 2 } };
+        var next = new TestStage("next", ["describe"]);
+        var queue = Queue(describe, next);
+        var kept = await AddPhotoAsync(queue, "kept");
+        var outdated = await AddPhotoAsync(queue, "outdated");
+        var batch = await queue.ClaimAsync(describe, "w", 2, CancellationToken.None);
+        Assert.Equal(2, batch.Count);
+
+        var commits = await queue.CompleteAsync(
+            batch.Select(claimed => (claimed, (Action<SqliteConnection, SqliteTransaction>)((c, t) =>
+            {
+                c.Execute("CREATE TABLE IF NOT EXISTS results (photo_id INTEGER)", transaction: t);
+                c.Execute("INSERT INTO results VALUES (@PhotoId)", new { claimed.Job.PhotoId }, t);
+                if (claimed.Job.PhotoId == outdated)
+                {
+                    throw new OutdatedResultException("its representative was queued to be described again");
+                }
+            }))).ToList(),
+            CancellationToken.None);
+
+        Assert.Equal(
+            [(kept, CommitOutcome.Committed), (outdated, CommitOutcome.Outdated)],
+            commits.Select(c => (c.Claimed.Job.PhotoId, c.Outcome)).OrderBy(c => c.Item2));
+        Assert.Equal([kept], _library.Query<long>("SELECT photo_id FROM results"));
+        Assert.Equal(["describe:done", "next:queued"], Jobs(kept).Select(j => $"{j.Stage}:{j.State}"));
+        var again = Assert.Single(Jobs(outdated));
+        Assert.Equal(("describe", "queued", 0L), (again.Stage, again.State, again.Attempts));
+        Assert.Equal("its representative was queued to be described again", again.LastError);
+        Assert.Equal(outdated, (await queue.ClaimAsync(describe, "w", CancellationToken.None))?.Job.PhotoId);
+    }
+
+    [Fact]
     public async Task APrerequisiteThatIsNotConfiguredDoesNotBlockTheStagesAfterIt()
     {
         var metadata = new TestStage("metadata");
