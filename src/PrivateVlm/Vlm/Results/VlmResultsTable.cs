@@ -143,6 +143,24 @@ public static class VlmResultsTable
             """,
             new { Tier = tier, PromptVersion = promptVersion, PromptHash = promptHash }, transaction).ToList();
 
+    /// <summary>True when the photo has a description of its own at this tier (not one inherited from another photo).</summary>
+    public static bool HasOwn(SqliteConnection connection, long photoId, string tier, SqliteTransaction? transaction = null) =>
+        connection.ExecuteScalar<long>(
+            "SELECT count(*) FROM vlm_results WHERE photo_id = @PhotoId AND tier = @Tier AND source_photo_id = photo_id",
+            new { PhotoId = photoId, Tier = tier }, transaction) == 1;
+
+    /// <summary>Photos whose description at this tier is a copy of the representative's.</summary>
+    public static IReadOnlyList<long> InheritorsOf(SqliteConnection connection, SqliteTransaction transaction, long representativeId, string tier) =>
+        connection.Query<long>(
+            "SELECT photo_id FROM vlm_results WHERE source_photo_id = @Representative AND tier = @Tier AND photo_id <> source_photo_id",
+            new { Representative = representativeId, Tier = tier }, transaction).ToList();
+
+    /// <summary>Every inherited description at this tier, with the photo it was copied from.</summary>
+    public static IReadOnlyList<(long PhotoId, long SourcePhotoId)> Inherited(SqliteConnection connection, string tier, SqliteTransaction? transaction = null) =>
+        connection.Query<(long, long)>(
+            "SELECT photo_id, source_photo_id FROM vlm_results WHERE tier = @Tier AND photo_id <> source_photo_id ORDER BY photo_id",
+            new { Tier = tier }, transaction).ToList();
+
     public static StoredPromptVersion? Find(SqliteConnection connection, long photoId, string tier) =>
         connection.QueryFirstOrDefault<StoredPromptVersion>(
             """

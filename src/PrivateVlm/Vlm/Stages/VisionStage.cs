@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using PrivateVlm.Imaging;
 using PrivateVlm.Pipeline;
@@ -108,6 +109,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                     }
 
                     VlmResultsTable.Save(connection, transaction, stored, now);
+                    RefreshInheritors(connection, transaction, job.PhotoId, now);
                 });
             }
             catch (ModelServerException e)
@@ -217,10 +219,12 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         new((int)Math.Min(int.MaxValue, budget.MaxPixels), budget.LongSide, budget.JpegQuality);
 
     /// <summary>
-    /// Near-duplicates cost no model call: a cluster member inherits its representative's result at this tier (stored
-    /// as inherited, with the representative's id and the similarity). While the representative's own job is still
-    /// pending the member waits for it (the attempt is not counted); if the representative failed or has no job at
-    /// this tier, the member gets its own analysis. Null means "analyse this photo itself".
+    /// Near-duplicates cost no model call: a cluster member inherits its representative's own result at this tier
+    /// (stored as inherited, with the representative's id and the similarity). While the representative's job is
+    /// queued or running (its first description, or a new one after a prompt change or `reprocess`) the member waits
+    /// for it, its attempt not counted, rather than copy what is about to be replaced. If the representative failed,
+    /// has no job at this tier, or holds only an inherited row itself, the member gets its own analysis. Null means
+    /// "analyse this photo itself".
     /// </summary>
     private StageOutcome? FromRepresentative(PhotoJob job)
     {
@@ -230,21 +234,46 @@ public sealed class VisionStage<TDescription> : IPhotoStage
             return null;
         }
 
-        var similarity = representative.Similarity;
-        if (VlmResultsTable.Find(connection, representative.RepresentativeId, Name) is not null)
+        var representativeId = representative.RepresentativeId;
+        if (Pipeline.JobQueue.StateOf(connection, representativeId, Name) is "queued" or "running")
         {
-            var now = _time.GetUtcNow();
-            return StageOutcome.Succeeded((c, t) =>
-            {
-                if (!VlmResultsTable.Inherit(c, t, job.PhotoId, representative.RepresentativeId, similarity, Name, now))
-                {
-                    throw new InvalidOperationException($"representative {representative.RepresentativeId}'s {Name} result vanished");
-                }
-            });
+            return new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representativeId}");
         }
 
-        return Pipeline.JobQueue.StateOf(connection, representative.RepresentativeId, Name) is "queued" or "running"
-            ? new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representative.RepresentativeId}")
-            : null;
+        if (!VlmResultsTable.HasOwn(connection, representativeId, Name))
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        return StageOutcome.Succeeded((c, t) => CopyFromRepresentative(c, t, job.PhotoId, representativeId, now));
+    }
+
+    /// <summary>
+    /// Runs in the commit's transaction: what was checked before may have moved on since (the member promoted or
+    /// regrouped, the representative queued to be described again), and then the copy would be wrong.
+    /// </summary>
+    private void CopyFromRepresentative(SqliteConnection connection, SqliteTransaction transaction, long photoId, long representativeId, DateTimeOffset now)
+    {
+        if (Clustering.ClusterMembership.RepresentativeOf(connection, photoId, transaction) is not { } current
+            || current.RepresentativeId != representativeId
+            || Pipeline.JobQueue.StateOf(connection, representativeId, Name, transaction) is "queued" or "running"
+            || !VlmResultsTable.Inherit(connection, transaction, photoId, representativeId, current.Similarity, Name, now))
+        {
+            throw new OutdatedResultException(
+                $"near-duplicate representative photo {representativeId} changed before its {Name} result could be copied");
+        }
+    }
+
+    /// <summary>A representative described again hands its new description to the members that copied the old one.</summary>
+    private void RefreshInheritors(SqliteConnection connection, SqliteTransaction transaction, long representativeId, DateTimeOffset now)
+    {
+        foreach (var member in VlmResultsTable.InheritorsOf(connection, transaction, representativeId, Name))
+        {
+            if (Clustering.ClusterMembership.RepresentativeOf(connection, member, transaction) is { } current && current.RepresentativeId == representativeId)
+            {
+                VlmResultsTable.Inherit(connection, transaction, member, representativeId, current.Similarity, Name, now);
+            }
+        }
     }
 }
