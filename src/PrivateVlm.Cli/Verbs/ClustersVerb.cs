@@ -5,11 +5,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Clustering;
 using PrivateVlm.Storage;
+using PrivateVlm.Vlm.Configuration;
+using PrivateVlm.Vlm.Prompts;
+using PrivateVlm.Vlm.Stages;
 
 namespace PrivateVlm.Cli.Verbs;
 
 /// <summary>`privatevlm clusters`: near-duplicate groups, their sizes, representatives and the model calls saved;
-/// `--regroup` recomputes membership with the current Clustering thresholds (results are never deleted).</summary>
+/// `--regroup` recomputes membership with the current Clustering thresholds and re-queues the descriptions copied from
+/// a photo that is no longer the copier's representative (results are never deleted, only replaced).</summary>
 internal static class ClustersVerb
 {
     public static Command Create()
@@ -34,6 +38,12 @@ internal static class ClustersVerb
                     using var provider = services.BuildServiceProvider();
                     var groups = await provider.GetRequiredService<ClusterMembership>().RegroupAsync(cancellationToken);
                     Console.Error.WriteLine($"regrouped with {provider.GetRequiredService<IOptions<ClusteringOptions>>().Value}: {groups} groups (a running daemon picks the new representatives up when restarted)");
+                    var tiers = configuration.GetSection(TiersOptions.Section).Get<TiersOptions>() ?? new TiersOptions();
+                    var requeued = await new TierReprocessing(tiers, new PromptCatalog(), TimeProvider.System).RequeueFormerInheritorsAsync(library, cancellationToken);
+                    Console.Error.WriteLine(requeued.Count == 0
+                        ? "every inherited description still comes from its photo's representative"
+                        : $"{requeued.Count} inherited description(s) re-queued: those photos copy their new representative's or get their own " +
+                          "analysis (a running daemon picks them up within 30 s; the old rows stay until replaced)");
                 }
 
                 using var connection = library.OpenReadOnlyAtCurrentSchema();

@@ -8,7 +8,7 @@ namespace PrivateVlm.Cli.Verbs;
 
 /// <summary>
 /// `privatevlm reprocess`: re-queues VLM jobs whose stored result was made with another prompt version than the
-/// configured one (or one photo's job). The running daemon picks them up within its idle recheck (30 s).
+/// configured one or copied from a photo that is no longer the near-duplicate representative (or one photo's job). The running daemon picks them up within its idle recheck (30 s).
 /// </summary>
 internal static class ReprocessVerb
 {
@@ -53,7 +53,7 @@ internal static class ReprocessVerb
             }
 
             Console.WriteLine(jobs.Count == 0
-                ? "nothing to re-queue: every stored result matches the configured prompt versions"
+                ? "nothing to re-queue: every stored result matches the configured prompt versions, and every copied one its photo's representative"
                 : dry
                     ? $"{jobs.Count} job(s) would be re-queued"
                     : $"{jobs.Count} job(s) re-queued; a running daemon picks them up within 30 s");

@@ -79,16 +79,22 @@ public sealed class ClusterMembership
         }, cancellationToken);
 
     /// <summary>
-    /// Recomputes every membership from the stored hashes with the current thresholds, in capture-time order.
-    /// Only cluster tables change (old memberships go to cluster_history); returns the number of groups.
+    /// Recomputes every membership from the stored hashes with the current thresholds: today's representatives
+    /// first, then every other photo, each in capture-time order. Representatives are the photos already described,
+    /// so going first they stay representatives wherever the thresholds allow, and a regroup with unchanged
+    /// thresholds costs no new model call. Only cluster tables change (old memberships go to cluster_history);
+    /// returns the number of groups. Inherited results whose source is no longer the photo's representative are
+    /// then outdated (<c>TierReprocessing.FormerInheritors</c>).
     /// </summary>
     public Task<int> RegroupAsync(CancellationToken cancellationToken) =>
         _database.WriteAsync((connection, transaction) =>
         {
             var now = _time.GetUtcNow();
+            var representatives = ClusterTables.RepresentativeIds(connection, transaction).ToHashSet();
             ClusterTables.ClearMembership(connection, transaction, now, "regrouped");
             _index.Load([]);
-            foreach (var hashed in ClusterTables.AllHashed(connection, transaction).ToList())
+            var inOrder = ClusterTables.AllHashed(connection, transaction).OrderBy(p => !representatives.Contains(p.PhotoId)).ToList();
+            foreach (var hashed in inOrder)
             {
                 var photo = WithEmbedding(connection, transaction, hashed);
                 if (Find(connection, transaction, photo) is { } match)

@@ -39,6 +39,9 @@ public static class ClusterTables
     public static IEnumerable<ClusterCandidate> Representatives(SqliteConnection c, SqliteTransaction? t) =>
         Candidates(c, t, "WHERE h.photo_id IN (SELECT representative_photo_id FROM clusters)", null);
 
+    public static IEnumerable<long> RepresentativeIds(SqliteConnection c, SqliteTransaction? t) =>
+        c.Query<long>("SELECT representative_photo_id FROM clusters", transaction: t);
+
     public static IEnumerable<ClusterCandidate> AllHashed(SqliteConnection c, SqliteTransaction? t) =>
         Candidates(c, t, "ORDER BY coalesce(m.taken_at_local, ''), h.photo_id", null);
 

@@ -164,21 +164,10 @@ public sealed class NearDuplicateGroupingTests : IDisposable
 
     private static async Task<string> Cli(params string[] arguments)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(DaemonProcess.ExecutablePath);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["PRIVATEVLM__Clustering__MaxTiltedHashDistance"] = "1";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"privatevlm {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}");
-        return await output;
+        var (exit, output) = await DaemonProcess.RunVerbAsync(
+            TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["PRIVATEVLM__Clustering__MaxTiltedHashDistance"] = "1" }, arguments);
+        Assert.True(exit == 0, $"privatevlm {string.Join(' ', arguments)} exited {exit}: {output}");
+        return output;
     }
 
     public void Dispose() => _library.Dispose();

@@ -71,7 +71,12 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>Runs `privatevlm ARGS` to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunVerbAsync(TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunVerbAsync(TimeSpan timeout, params string[] args) =>
+        RunVerbAsync(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>The same with settings in the environment (PRIVATEVLM__Section__Key), as a user's shell would pass them.</summary>
+    public static async Task<(int ExitCode, string Output)> RunVerbAsync(
+        TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("exec");
@@ -79,6 +84,11 @@ public sealed class DaemonProcess : IDisposable
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
         }
 
         using var process = Process.Start(info)!;

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using PrivateVlm.Clustering;
 using PrivateVlm.Storage;
 using PrivateVlm.Vlm.Configuration;
 using PrivateVlm.Vlm.Prompts;
@@ -20,17 +21,45 @@ public sealed class TierReprocessing(TiersOptions tiers, PromptCatalog prompts, 
 {
     public static readonly IReadOnlyList<string> TierNames = [VisionStagesServiceCollectionExtensions.QuickStageName, VisionStagesServiceCollectionExtensions.DeepStageName];
 
-    /// <summary>Results of <paramref name="tier"/> that the configured prompt would not have produced.</summary>
+    /// <summary>
+    /// Results of <paramref name="tier"/> that the configured prompt would not have produced, and inherited results
+    /// whose source is no longer the photo's near-duplicate representative.
+    /// </summary>
     public IReadOnlyList<Requeued> Outdated(SqliteConnection connection, string tier, SqliteTransaction? transaction = null)
     {
         var prompt = prompts.Get(Options(tier).PromptVersion);
-        return VlmResultsTable.MadeWithOtherPrompt(connection, tier, prompt.Name, prompt.ContentHash, transaction)
+        var byPrompt = VlmResultsTable.MadeWithOtherPrompt(connection, tier, prompt.Name, prompt.ContentHash, transaction)
             .Select(r => new Requeued(r.PhotoId, tier, PathOf(connection, r.PhotoId, transaction),
                 r.PromptVersion == prompt.Name
                     ? $"prompt {r.PromptVersion} text changed ({r.PromptHash[..12]} -> {prompt.ContentHash[..12]})"
                     : $"made with {r.PromptVersion}, configured {prompt.Name}"))
             .ToList();
+        var listed = byPrompt.Select(r => r.PhotoId).ToHashSet();
+        return byPrompt.Concat(FormerInheritors(connection, tier, transaction).Where(r => !listed.Contains(r.PhotoId)))
+            .OrderBy(r => r.PhotoId)
+            .ToList();
     }
+
+    /// <summary>
+    /// Inherited results whose source is no longer the photo's representative (regrouped with other thresholds, or
+    /// taken out of its group): run again, the photo copies its new representative's result or, alone now, gets its
+    /// own analysis. The old row stays queryable until the new one replaces it.
+    /// </summary>
+    public static IReadOnlyList<Requeued> FormerInheritors(SqliteConnection connection, string tier, SqliteTransaction? transaction = null) =>
+        VlmResultsTable.Inherited(connection, tier, transaction)
+            .Where(r => ClusterMembership.RepresentativeOf(connection, r.PhotoId, transaction)?.RepresentativeId != r.SourcePhotoId)
+            .Select(r => new Requeued(r.PhotoId, tier, PathOf(connection, r.PhotoId, transaction),
+                $"inherited from photo {r.SourcePhotoId}, no longer its near-duplicate representative"))
+            .ToList();
+
+    /// <summary>What `clusters --regroup` does after the groups changed: re-queues every former inheritor, both tiers.</summary>
+    public Task<IReadOnlyList<Requeued>> RequeueFormerInheritorsAsync(LibraryDatabase database, CancellationToken cancellationToken) =>
+        database.WriteAsync<IReadOnlyList<Requeued>>((connection, transaction) =>
+        {
+            var chosen = TierNames.SelectMany(tier => FormerInheritors(connection, tier, transaction)).ToList();
+            Requeue(connection, transaction, chosen);
+            return chosen;
+        }, cancellationToken);
 
     /// <summary>The photo with this id, or the photo a file at this path holds.</summary>
     public static long? FindPhoto(SqliteConnection connection, string idOrPath, SqliteTransaction? transaction = null)

@@ -54,6 +54,101 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
         StageSettings.AssertNothingLostNoDuplicates(_library);
     }
 
+    [CorpusFact]
+    public async Task AMemberFollowsItsRepresentativeWhenTheRepresentativeIsDescribedAgain()
+    {
+        await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
+        var tiers = StageSettings.Tiers(server.BaseUri, server.BaseUri);
+        long representative, member;
+        string before;
+        await using (var daemon = await InProcessDaemon.StartAsync(_library, tiers))
+        {
+            _library.Drop(Corpus.File("near-dup/ukbench/base/ukbench00120.jpg"), "scene.jpg");
+            _library.Drop(Corpus.File("near-dup/ukbench/variants/ukbench00120_hflip.jpg"), "scene mirrored.jpg");
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results") == 4,
+                "quick and deep rows for both photos", TimeSpan.FromSeconds(60), () => StageSettings.Dump(_library));
+            representative = _library.Scalar<long>("SELECT representative_photo_id FROM clusters");
+            member = _library.Scalar<long>("SELECT photo_id FROM cluster_members WHERE photo_id <> @representative", new { representative });
+            before = QuickRow(representative).CreatedAt;
+        }
+
+        // The representative alone is described again (as after a prompt fix for it, or `reprocess --photo`).
+        var (exit, output) = await DaemonProcess.RunVerbAsync(
+            TimeSpan.FromSeconds(60), "reprocess", "--photo", Id(representative), "--tier", "quick", "--db", _library.DatabasePath);
+        Assert.True(exit == 0, output);
+        await using (var restarted = await InProcessDaemon.StartAsync(_library, tiers))
+        {
+            await Eventually.AssertAsync(() => QuickRow(representative).CreatedAt != before && JobState(representative) == "done",
+                "the representative described again", TimeSpan.FromSeconds(60), () => StageSettings.Dump(_library));
+        }
+
+        // Its member carries the new description, copied in the same transaction, without a model call of its own.
+        var fresh = QuickRow(representative);
+        var copied = QuickRow(member);
+        Assert.Equal((representative, fresh.Json, fresh.CreatedAt), (copied.Source, copied.Json, copied.CreatedAt));
+        Assert.Equal(3, (await server.StatsAsync())["imageTokens"]!.AsArray().Count(t => (int)t! > 0));
+        StageSettings.AssertNothingLostNoDuplicates(_library);
+    }
+
+    [CorpusFact]
+    public async Task RegroupingWithStricterThresholdsGivesASplitPhotoItsOwnAnalysisAndLosesNothing()
+    {
+        await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
+        var tiers = StageSettings.Tiers(server.BaseUri, server.BaseUri);
+        long member;
+        await using (var daemon = await InProcessDaemon.StartAsync(_library, tiers))
+        {
+            _library.Drop(Corpus.File("near-dup/ukbench/base/ukbench00120.jpg"), "scene.jpg");
+            _library.Drop(Corpus.File("near-dup/ukbench/variants/ukbench00120_rotation.jpg"), "scene turned.jpg");
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results") == 4,
+                "quick and deep rows for both photos", TimeSpan.FromSeconds(60), () => StageSettings.Dump(_library));
+            // Whichever of the two was grouped first is the representative (the queue takes the newest first).
+            member = _library.Scalar<long>("SELECT DISTINCT photo_id FROM vlm_results WHERE source_photo_id <> photo_id");
+        }
+
+        Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE photo_id = @member AND source_photo_id <> photo_id", new { member }));
+        Assert.Equal(2, Calls(await server.StatsAsync()));
+
+        // The turned copy is 2 bits from the original by its central square: a limit of 1 splits the group.
+        var stricter = new Dictionary<string, string> { ["PRIVATEVLM__Clustering__MaxTiltedHashDistance"] = "1" };
+        var (exit, output) = await DaemonProcess.RunVerbAsync(TimeSpan.FromSeconds(60), stricter, "clusters", "--regroup", "--db", _library.DatabasePath);
+        Assert.True(exit == 0, output);
+        Assert.Contains("2 inherited description(s) re-queued", output);
+        // Nothing is lost meanwhile: the copied rows stay until the photo's own replace them.
+        Assert.Equal(4, _library.Scalar<long>("SELECT count(*) FROM vlm_results"));
+        Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE photo_id = @member AND state = 'queued'", new { member }));
+
+        await using (var restarted = await InProcessDaemon.StartAsync(_library, tiers))
+        {
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero($"SELECT count(*) FROM vlm_results WHERE photo_id = {member} AND source_photo_id = photo_id") == 2,
+                "the split photo's own quick and deep results", TimeSpan.FromSeconds(60), () => StageSettings.Dump(_library));
+        }
+
+        Assert.Equal(4, Calls(await server.StatsAsync()));
+        StageSettings.AssertNothingLostNoDuplicates(_library);
+        StageSettings.AssertNothingLostNoDuplicates(_library, "deep");
+
+        // Back to the default thresholds: the two group again; both keep their own descriptions and cost no call.
+        (exit, output) = await DaemonProcess.RunVerbAsync(TimeSpan.FromSeconds(60), "clusters", "--regroup", "--db", _library.DatabasePath);
+        Assert.True(exit == 0, output);
+        Assert.Contains("every inherited description still comes from its photo's representative", output);
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM cluster_overview WHERE size = 2"));
+        Assert.Equal(4, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE source_photo_id = photo_id"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state <> 'done'"));
+    }
+
+    private static int Calls(System.Text.Json.Nodes.JsonObject stats) => stats["imageTokens"]!.AsArray().Count(t => (int)t! > 0);
+
+    private static string Id(long photoId) => photoId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private (long Source, string Json, string CreatedAt) QuickRow(long photoId) =>
+        _library.Query<(long, string, string)>(
+            "SELECT source_photo_id, result_json, created_at FROM vlm_results WHERE photo_id = @photoId AND tier = 'quick'", new { photoId }).Single();
+
+    private string JobState(long photoId) =>
+        _library.Scalar<string>("SELECT state FROM jobs WHERE photo_id = @photoId AND stage = 'quick'", new { photoId });
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
