@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using PrivateVlm.Configuration;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Cli.Verbs;
@@ -41,6 +42,8 @@ internal static class RunVerb
     /// <summary>Exit codes: 0 after a requested stop (SIGTERM/SIGINT), 1 on a fatal error, 2 on bad configuration.</summary>
     public static async Task<int> RunAsync(IDictionary<string, string?> flags)
     {
+        PrivateFileMode.ApplyToThisProcess();
+
         // A stop requested while the host is still starting is still a requested stop (exit 0): the host's own
         // SIGTERM handling only exists once it has started.
         var stopRequested = new CancellationTokenSource();

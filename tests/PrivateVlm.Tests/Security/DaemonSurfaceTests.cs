@@ -47,6 +47,21 @@ public sealed class DaemonSurfaceTests(SecuredDaemon fixture, ITestOutputHelper 
         }
     }
 
+    [ProcFact]
+    public void The_daemon_and_the_model_server_it_supervises_create_files_for_their_user_only_whatever_umask_started_them()
+    {
+        // What the daemon does not create itself (ONNX Runtime's CoreML cache, a model server's files) follows the
+        // process's umask; the test runner's is usually 022, which the daemon inherits and must narrow.
+        output.WriteLine($"test runner umask {Umask("self")}");
+        foreach (var (name, pid) in new[] { ("daemon", fixture.Daemon.Id), ("supervised model server", fixture.ServerProcessId) })
+        {
+            Assert.Equal((name, "0077"), (name, Umask(pid.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+    }
+
+    private static string Umask(string process) =>
+        File.ReadLines($"/proc/{process}/status").Single(l => l.StartsWith("Umask:", StringComparison.Ordinal))["Umask:".Length..].Trim();
+
     [CorpusFact]
     public void The_database_its_side_files_the_lock_and_the_server_pid_file_are_owner_only()
     {
