@@ -40,6 +40,7 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
             _library.Scalar<long>("SELECT count(*) FROM vlm_entities WHERE photo_id = @representative", new { representative }),
             _library.Scalar<long>("SELECT count(*) FROM vlm_entities WHERE photo_id = @member", new { member }));
         Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM vlm_costs")); // own results only
+        Assert.Equal((2L, 2L), _library.Query<(long, long)>("SELECT size, calls_saved FROM cluster_overview").Single()); // one quick, one deep
         StageSettings.AssertNothingLostNoDuplicates(_library);
 
         // Promoted to its own analysis: the member is described by its own model calls, nothing else changes.
