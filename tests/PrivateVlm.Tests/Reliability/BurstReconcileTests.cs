@@ -95,18 +95,13 @@ public sealed class BurstReconcileTests : IDisposable
         }
     }
 
+    /// <summary>All in one folder, as an export or a camera card dumped in one place: the listing itself is the big one.</summary>
     private static void CreateEntries(string folder, int count)
     {
-        const int perFolder = 1000;
+        Directory.CreateDirectory(folder);
         for (var i = 0; i < count; i++)
         {
-            var sub = Path.Combine(folder, $"{i / perFolder:D3}");
-            if (i % perFolder == 0)
-            {
-                Directory.CreateDirectory(sub);
-            }
-
-            File.Create(Path.Combine(sub, $"IMG_{i:D6}.jpg")).Dispose();
+            File.Create(Path.Combine(folder, $"IMG_{i:D6}.jpg")).Dispose();
         }
     }
 
