@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Benchmarks.Support;
 using PrivateVlm.Clustering;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Storage;
@@ -183,7 +184,7 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
 
         Console.WriteLine($"assign one photo against {Library:N0} representatives, contiguous index (pHash x8 orientations + tilted squares x13 turns, time window): {Percentiles.Describe(indexed)} (goal p95 <= 5 ms)");
         Console.WriteLine($"  same run, old dictionary scan (pHash only): {Percentiles.Describe(scanned)}; index p50 {Percentiles.Of(scanned, 50) / Percentiles.Of(indexed, 50):F1}x, p95 {Percentiles.Of(scanned, 95) / Percentiles.Of(indexed, 95):F1}x faster");
-        Console.WriteLine($"  mean CPU time per assignment: index {indexCpu.TotalMilliseconds / indexed.Count:F2} ms, old scan {scanCpu.TotalMilliseconds / scanned.Count:F2} ms; load average {LoadAverage()}");
+        Console.WriteLine($"  mean CPU time per assignment: index {indexCpu.TotalMilliseconds / indexed.Count:F2} ms, old scan {scanCpu.TotalMilliseconds / scanned.Count:F2} ms; load average {LoadAverage.OneMinute()}");
     }
 
     /// <summary>
@@ -261,7 +262,7 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
             }
 
             Console.WriteLine($"assign one photo against {Library:N0} representatives with CLIP cosines read from SQLite ({cosinesRead / (double)Queries:F0} representatives within the time gap per photo): {Percentiles.Describe(samples)} (goal p95 <= 5 ms)");
-            Console.WriteLine($"  of which reading and scoring their vectors: {Percentiles.Describe(reading)}; load average {LoadAverage()}");
+            Console.WriteLine($"  of which reading and scoring their vectors: {Percentiles.Describe(reading)}; load average {LoadAverage.OneMinute()}");
         }
         finally
         {
@@ -290,10 +291,6 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
         process.Refresh();
         return process.TotalProcessorTime;
     }
-
-    /// <summary>The 1-minute load average where the OS says it (other work on the machine inflates wall times).</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static double Time(Func<ClusterMatch?> find)
     {
