@@ -20,8 +20,9 @@ namespace PrivateVlm.Benchmarks.Clustering;
 /// and all stamped with one camera and one instant: the looser burst limits), and the cost of assigning one new
 /// photo: the in-memory index among 100,000 representatives (random hashes, times within a year) against the old
 /// dictionary scan in the same run; the index with CLIP cosines read from a real SQLite library of 100,000 photos with
-/// 512-d embeddings, for photos taken in a busy session (25 representatives within the time gap). `--no-cosine` skips
-/// the last part (it writes a ~250 MB database under /tmp).
+/// 512-d embeddings, for photos taken in a busy session (25 representatives within the time gap); and the clustering
+/// stage's whole write transaction on a real 100,000-photo library (<see cref="LibraryAssignment"/>). `--no-cosine`
+/// and `--no-library` skip the last two (each writes a database under /tmp and deletes it).
 /// </summary>
 public sealed class ClusteringBenchmark : IFigureBenchmark
 {
@@ -98,6 +99,11 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
         if (!args.Contains("--no-cosine"))
         {
             MeasureIndexWithCosines(rule);
+        }
+
+        if (!args.Contains("--no-library"))
+        {
+            await LibraryAssignment.MeasureAsync(Library, Queries, WarmUp);
         }
 
         return 0;
