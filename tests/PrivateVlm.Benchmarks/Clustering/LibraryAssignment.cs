@@ -48,6 +48,7 @@ internal static class LibraryAssignment
 
             var membership = new ClusterMembership(database, Options.Create(new ClusteringOptions()), TimeProvider.System);
             var (current, old) = (new List<double>(), new List<double>());
+            var (currentWaiting, oldWaiting) = (new List<double>(), new List<double>());
             var process = Process.GetCurrentProcess();
             var (currentCpu, oldCpu) = (TimeSpan.Zero, TimeSpan.Zero);
             for (var round = 0; round < queries + warmUp; round++)
@@ -58,6 +59,7 @@ internal static class LibraryAssignment
                     var index = (2 * round) + (sweep ? 1 : 0);
                     var (photoId, hashes) = (ids[index], arriving[index].Hashes);
                     var cpu = Cpu(process);
+                    var (thread, waited) = (Environment.CurrentManagedThreadId, RunQueueWait.OfThisThread());
                     var wall = Stopwatch.StartNew();
                     await database.WriteAsync((c, t) =>
                     {
@@ -70,9 +72,16 @@ internal static class LibraryAssignment
                         }
                     }, CancellationToken.None);
                     var elapsed = wall.Elapsed.TotalMilliseconds;
+                    // Only when the whole write ran on this thread (it does unless the database was locked).
+                    var waiting = thread == Environment.CurrentManagedThreadId ? RunQueueWait.OfThisThread() - waited : null;
                     if (round >= warmUp)
                     {
                         (sweep ? old : current).Add(elapsed);
+                        if (waiting is { } w)
+                        {
+                            (sweep ? oldWaiting : currentWaiting).Add(w.TotalMilliseconds);
+                        }
+
                         if (sweep)
                         {
                             oldCpu += Cpu(process) - cpu;
@@ -90,7 +99,14 @@ internal static class LibraryAssignment
                               $"re-check, insert, commit; {joined * 100 / arriving.Count}% of the photos join a group): {Percentiles.Describe(current)} mean={current.Average():F2}ms (goal p95 <= 5 ms)");
             Console.WriteLine($"  same run, with the old leave's sweep of every cluster: {Percentiles.Describe(old)} mean={old.Average():F2}ms; " +
                               $"targeted leave p50 {Percentiles.Of(old, 50) / Percentiles.Of(current, 50):F1}x, p95 {Percentiles.Of(old, 95) / Percentiles.Of(current, 95):F1}x faster");
-            Console.WriteLine($"  mean CPU time per assignment: {currentCpu.TotalMilliseconds / current.Count:F2} ms, with the sweep {oldCpu.TotalMilliseconds / old.Count:F2} ms; " +
+            if (currentWaiting.Count == current.Count && oldWaiting.Count == old.Count)
+            {
+                var (currentFree, oldFree) = (current.Zip(currentWaiting, (a, b) => a - b).ToList(), old.Zip(oldWaiting, (a, b) => a - b).ToList());
+                Console.WriteLine($"  of which waiting for a core: {Percentiles.Describe(currentWaiting)}; wall time less that wait: {Percentiles.Describe(currentFree)} " +
+                                  $"mean={currentFree.Average():F2}ms, with the sweep {Percentiles.Describe(oldFree)} mean={oldFree.Average():F2}ms");
+            }
+
+            Console.WriteLine($"  mean CPU time per assignment (process): {currentCpu.TotalMilliseconds / current.Count:F2} ms, with the sweep {oldCpu.TotalMilliseconds / old.Count:F2} ms; " +
                               $"load average {LoadAverage.OneMinute()}");
         }
         finally
