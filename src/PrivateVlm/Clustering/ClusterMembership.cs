@@ -27,30 +27,16 @@ public sealed class ClusterMembership
     public static InheritedFrom? RepresentativeOf(SqliteConnection connection, long photoId, SqliteTransaction? transaction = null) =>
         ClusterTables.RepresentativeOf(connection, transaction, photoId);
 
-    /// <summary>Joins the photo (its hashes already saved in this transaction) to a group or starts one.</summary>
+    /// <summary>Joins the photo (its hashes already saved in this transaction) to a group or starts one. A photo that
+    /// led a group takes it along: its other members are placed again, so every hashed photo stays in one group.</summary>
     public void Assign(SqliteConnection connection, SqliteTransaction transaction, long photoId, DateTimeOffset now)
     {
         EnsureLoaded(connection, transaction);
         var photo = WithEmbedding(connection, transaction, ClusterTables.Candidate(connection, transaction, photoId)
                     ?? throw new InvalidOperationException($"photo {photoId} has no hashes"));
-        ClusterTables.Leave(connection, transaction, photoId, now, "reassigned");
-        var match = Find(connection, transaction, photo);
-        // The index may hold a representative whose transaction rolled back: trust only the database.
-        while (match is not null && !ClusterTables.IsRepresentative(connection, transaction, match.RepresentativePhotoId))
-        {
-            _index.Remove(match.RepresentativePhotoId);
-            match = Find(connection, transaction, photo);
-        }
-
-        if (match is null)
-        {
-            ClusterTables.StartGroup(connection, transaction, photoId, now, "first of its kind");
-            _index.Add(photo);
-        }
-        else
-        {
-            ClusterTables.JoinGroup(connection, transaction, photoId, match, now);
-        }
+        var leftWithIt = Leave(connection, transaction, photoId, now, "reassigned");
+        Place(connection, transaction, photo, now);
+        PlaceAgain(connection, transaction, leftWithIt, now);
     }
 
     /// <summary>
@@ -67,12 +53,18 @@ public sealed class ClusterMembership
             }
 
             var now = _time.GetUtcNow();
-            ClusterTables.Leave(connection, transaction, photoId, now, "promoted to its own analysis");
+            var leftWithIt = Leave(connection, transaction, photoId, now, "promoted to its own analysis");
             ClusterTables.StartGroup(connection, transaction, photoId, now, "promoted");
             var candidate = ClusterTables.Candidate(connection, transaction, photoId);
             if (candidate is not null)
             {
                 _index.Add(candidate);
+            }
+
+            if (leftWithIt.Count > 0)
+            {
+                EnsureLoaded(connection, transaction);
+                PlaceAgain(connection, transaction, leftWithIt, now);
             }
 
             return true;
@@ -110,6 +102,49 @@ public sealed class ClusterMembership
 
             return _index.Count;
         }, cancellationToken);
+
+    /// <summary>The photo leaves its group; the index forgets it as a representative (the database no longer names it
+    /// one, and a rolled-back transaction only makes the index miss it, never merge wrongly).</summary>
+    private IReadOnlyList<long> Leave(SqliteConnection connection, SqliteTransaction transaction, long photoId, DateTimeOffset now, string why)
+    {
+        var leftWithIt = ClusterTables.Leave(connection, transaction, photoId, now, why);
+        _index.Remove(photoId);
+        return leftWithIt;
+    }
+
+    /// <summary>Joins the closest representative the database confirms, or starts a group.</summary>
+    private void Place(SqliteConnection connection, SqliteTransaction transaction, ClusterCandidate photo, DateTimeOffset now)
+    {
+        var match = Find(connection, transaction, photo);
+        // The index may hold a representative whose transaction rolled back: trust only the database.
+        while (match is not null && !ClusterTables.IsRepresentative(connection, transaction, match.RepresentativePhotoId))
+        {
+            _index.Remove(match.RepresentativePhotoId);
+            match = Find(connection, transaction, photo);
+        }
+
+        if (match is null)
+        {
+            ClusterTables.StartGroup(connection, transaction, photo.PhotoId, now, "first of its kind");
+            _index.Add(photo);
+        }
+        else
+        {
+            ClusterTables.JoinGroup(connection, transaction, photo.PhotoId, match, now);
+        }
+    }
+
+    /// <summary>Members whose representative took their group away, placed by the rule as if they had just arrived.</summary>
+    private void PlaceAgain(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<long> photoIds, DateTimeOffset now)
+    {
+        foreach (var photoId in photoIds)
+        {
+            if (ClusterTables.Candidate(connection, transaction, photoId) is { } candidate)
+            {
+                Place(connection, transaction, WithEmbedding(connection, transaction, candidate), now);
+            }
+        }
+    }
 
     private static ClusterCandidate WithEmbedding(SqliteConnection connection, SqliteTransaction transaction, ClusterCandidate photo) =>
         photo with { Embedding = ClusterTables.Embedding(connection, transaction, photo.PhotoId) };

@@ -99,17 +99,49 @@ public static class ClusterTables
         }
     }
 
-    /// <summary>Records the photo's current membership in history and removes it (and an emptied group).</summary>
-    public static void Leave(SqliteConnection c, SqliteTransaction t, long photoId, DateTimeOffset now, string why)
+    /// <summary>
+    /// Records the photo's current membership in history and removes it; the group it leaves goes too once empty.
+    /// Only the rows of that group are touched, found through indexes, so the cost does not grow with the library.
+    /// A representative takes its group with it (clusters.representative_photo_id names it and is unique, so it
+    /// could not start another group while the old one stood): the other members leave as well, recorded in history,
+    /// and are returned so the caller places them again. Returns no one when the photo led no group.
+    /// </summary>
+    public static IReadOnlyList<long> Leave(SqliteConnection c, SqliteTransaction t, long photoId, DateTimeOffset now, string why)
     {
+        var at = UtcText.From(now);
+        var member = c.ExecuteScalar<long?>("SELECT cluster_id FROM cluster_members WHERE photo_id = @photoId", new { photoId }, t);
+        var led = c.ExecuteScalar<long?>("SELECT id FROM clusters WHERE representative_photo_id = @photoId", new { photoId }, t);
         c.Execute(
             """
             INSERT INTO cluster_history (photo_id, cluster_id, left_at, why)
-            SELECT photo_id, cluster_id, @At, @why FROM cluster_members WHERE photo_id = @photoId
+            SELECT photo_id, cluster_id, @at, @why FROM cluster_members WHERE photo_id = @photoId
             """,
-            new { photoId, At = UtcText.From(now), why }, t);
+            new { photoId, at, why }, t);
         c.Execute("DELETE FROM cluster_members WHERE photo_id = @photoId", new { photoId }, t);
-        c.Execute("DELETE FROM clusters WHERE id NOT IN (SELECT cluster_id FROM cluster_members)", transaction: t);
+
+        IReadOnlyList<long> leftWithIt = [];
+        if (led is { } groupId)
+        {
+            leftWithIt = c.Query<long>(
+                "SELECT photo_id FROM cluster_members WHERE cluster_id = @groupId ORDER BY photo_id", new { groupId }, t).AsList();
+            c.Execute(
+                """
+                INSERT INTO cluster_history (photo_id, cluster_id, left_at, why)
+                SELECT photo_id, cluster_id, @at, @why FROM cluster_members WHERE cluster_id = @groupId
+                """,
+                new { groupId, at, why = $"its representative left ({why})" }, t);
+            c.Execute("DELETE FROM cluster_members WHERE cluster_id = @groupId", new { groupId }, t);
+            c.Execute("DELETE FROM clusters WHERE id = @groupId", new { groupId }, t);
+        }
+
+        if (member is { } left && left != led)
+        {
+            c.Execute(
+                "DELETE FROM clusters WHERE id = @left AND NOT EXISTS (SELECT 1 FROM cluster_members WHERE cluster_id = @left)",
+                new { left }, t);
+        }
+
+        return leftWithIt;
     }
 
     /// <summary>Representative of a member (null when the photo is its own representative or not grouped).</summary>

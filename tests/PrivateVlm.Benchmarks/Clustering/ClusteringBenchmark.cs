@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Benchmarks.Support;
 using PrivateVlm.Clustering;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Storage;
@@ -12,13 +14,15 @@ using PrivateVlm.Storage;
 namespace PrivateVlm.Benchmarks.Clustering;
 
 /// <summary>
-/// With the default thresholds: model calls per photo on the potato burst (frames given capture times one second
-/// apart from one camera, so every representative gets one call), false merges among the ten distinct UKBench
-/// scenes plus their readable variants (no capture time: the strict look-alike limit applies), and the cost of
-/// finding the group of one new photo among 100,000 representatives: the in-memory index (random hashes, times within
-/// a year) against the old dictionary scan in the same run, and the index with CLIP cosines read from a real SQLite
-/// library of 100,000 photos with 512-d embeddings, for photos taken in a busy session (25 representatives within
-/// the time gap). `--no-cosine` skips the last part (it writes a ~250 MB database under /tmp).
+/// With the default thresholds: model calls per photo on the potato burst (one camera; the capture times the file
+/// names say, and as before one second apart in file-name order; every representative gets one call), false merges
+/// among the ten distinct UKBench scenes plus their readable variants (no capture time: the strict look-alike limit;
+/// and all stamped with one camera and one instant: the looser burst limits), and the cost of assigning one new
+/// photo: the in-memory index among 100,000 representatives (random hashes, times within a year) against the old
+/// dictionary scan in the same run; the index with CLIP cosines read from a real SQLite library of 100,000 photos with
+/// 512-d embeddings, for photos taken in a busy session (25 representatives within the time gap); and the clustering
+/// stage's whole write transaction on a real 100,000-photo library (<see cref="LibraryAssignment"/>). `--no-cosine`
+/// and `--no-library` skip the last two (each writes a database under /tmp and deletes it).
 /// </summary>
 public sealed class ClusteringBenchmark : IFigureBenchmark
 {
@@ -57,8 +61,14 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
             burstPhotos.Add(Candidate(i + 1, hashes, start.AddSeconds(i), "bench camera"));
         }
 
-        var burstGroups = Group(burstPhotos, rule);
-        Console.WriteLine($"burst: {burst.Count} frames -> {burstGroups.Values.Distinct().Count()} groups = {burstGroups.Values.Distinct().Count() / (double)burst.Count:F2} model calls per photo (goal <= 0.6)");
+        Console.WriteLine($"burst, made-up times 1 s apart in file-name order: {burst.Count} frames -> {Calls(Group(burstPhotos, rule), burst.Count)}");
+        // The times the file names say: four sessions (15:03, 16:12, 16:28, 16:37), the last two 8.6-9.0 minutes apart.
+        var named = burstPhotos.Select((p, i) => p with { TakenAt = BurstFrameTimes.Of(burst[i]) }).ToList();
+        var sessions = named.Select(p => p.TakenAt!.Value).GroupBy(t => t.ToString("HH:mm", CultureInfo.InvariantCulture))
+            .Select(g => $"{g.Key} x{g.Count()} ({g.Min().ToString("ss.ff", CultureInfo.InvariantCulture)}-{g.Max().ToString("ss.ff", CultureInfo.InvariantCulture)} s)");
+        Console.WriteLine($"# burst capture times from the file names: {string.Join(", ", sessions)}");
+        Console.WriteLine($"burst, capture times the file names say, assigned in capture-time order (as --regroup): {Calls(Group(named.OrderBy(p => p.TakenAt).ToList(), rule), burst.Count)}");
+        Console.WriteLine($"  the same times, assigned in file-name order (as a copy in name order lands): {Calls(Group(named, rule), burst.Count)}");
 
         var ukbench = Directory.GetFiles(Path.Combine(corpus, "ukbench"), "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
         var ukPhotos = new List<(ClusterCandidate Photo, string Scene, string File)>();
@@ -77,22 +87,11 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
             }
         }
 
-        var ukGroups = Group(ukPhotos.Select(p => p.Photo).ToList(), rule);
-        var falseMerges = 0;
-        for (var i = 0; i < ukPhotos.Count; i++)
-        {
-            for (var j = i + 1; j < ukPhotos.Count; j++)
-            {
-                if (ukPhotos[i].Scene != ukPhotos[j].Scene && ukGroups[ukPhotos[i].Photo.PhotoId] == ukGroups[ukPhotos[j].Photo.PhotoId])
-                {
-                    falseMerges++;
-                }
-            }
-        }
-
-        var missed = ukPhotos.Where(p => ukGroups[p.Photo.PhotoId] != ukGroups[ukPhotos.First(b => b.Scene == p.Scene).Photo.PhotoId]).Select(p => p.File).ToList();
-        Console.WriteLine($"ukbench: {ukPhotos.Count} photos of {ukPhotos.Select(p => p.Scene).Distinct().Count()} scenes -> {ukGroups.Values.Distinct().Count()} groups, " +
-                          $"false merges (pairs of different scenes in one group) = {falseMerges} (goal 0); not grouped with their scene: {(missed.Count == 0 ? "none" : string.Join(", ", missed))}");
+        Console.WriteLine($"ukbench, no capture time (look-alike limits): {FalseMerges(ukPhotos, rule)}");
+        // The worst case for the rule: one camera, one instant, so the looser burst limit applies to every pair.
+        var sameInstant = new DateTime(2018, 12, 11, 12, 0, 0);
+        var stamped = ukPhotos.Select(p => p with { Photo = p.Photo with { TakenAt = sameInstant, Camera = "bench camera" } }).ToList();
+        Console.WriteLine($"ukbench, every photo stamped with one camera and one capture time (burst limits): {FalseMerges(stamped, rule)}");
 
         Console.WriteLine($"hashing one photo (one 96 px thumbnail: 32x32 grid, 8 orientations, 13 turns; 299 px PNGs and 640x480 JPEGs): {Percentiles.Describe(hashing.Skip(5).ToList())}");
         await MeasureHeicHashingAsync(preparation, corpus);
@@ -102,7 +101,39 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
             MeasureIndexWithCosines(rule);
         }
 
+        if (!args.Contains("--no-library"))
+        {
+            await LibraryAssignment.MeasureAsync(Library, Queries, WarmUp);
+        }
+
         return 0;
+    }
+
+    private static string Calls(Dictionary<long, long> groupOf, int photos)
+    {
+        var groups = groupOf.Values.Distinct().Count();
+        return $"{groups} groups = {groups / (double)photos:F2} model calls per photo (goal <= 0.6)";
+    }
+
+    /// <summary>Pairs of photos of different scenes grouped together, and the photos not grouped with their scene's first.</summary>
+    private static string FalseMerges(IReadOnlyList<(ClusterCandidate Photo, string Scene, string File)> photos, GroupingRule rule)
+    {
+        var groupOf = Group(photos.Select(p => p.Photo).ToList(), rule);
+        var falseMerges = 0;
+        for (var i = 0; i < photos.Count; i++)
+        {
+            for (var j = i + 1; j < photos.Count; j++)
+            {
+                if (photos[i].Scene != photos[j].Scene && groupOf[photos[i].Photo.PhotoId] == groupOf[photos[j].Photo.PhotoId])
+                {
+                    falseMerges++;
+                }
+            }
+        }
+
+        var missed = photos.Where(p => groupOf[p.Photo.PhotoId] != groupOf[photos.First(b => b.Scene == p.Scene).Photo.PhotoId]).Select(p => p.File).ToList();
+        return $"{photos.Count} photos of {photos.Select(p => p.Scene).Distinct().Count()} scenes -> {groupOf.Values.Distinct().Count()} groups, " +
+               $"false merges (pairs of different scenes in one group) = {falseMerges} (goal 0); not grouped with their scene: {(missed.Count == 0 ? "none" : string.Join(", ", missed))}";
     }
 
     /// <summary>
@@ -183,7 +214,7 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
 
         Console.WriteLine($"assign one photo against {Library:N0} representatives, contiguous index (pHash x8 orientations + tilted squares x13 turns, time window): {Percentiles.Describe(indexed)} (goal p95 <= 5 ms)");
         Console.WriteLine($"  same run, old dictionary scan (pHash only): {Percentiles.Describe(scanned)}; index p50 {Percentiles.Of(scanned, 50) / Percentiles.Of(indexed, 50):F1}x, p95 {Percentiles.Of(scanned, 95) / Percentiles.Of(indexed, 95):F1}x faster");
-        Console.WriteLine($"  mean CPU time per assignment: index {indexCpu.TotalMilliseconds / indexed.Count:F2} ms, old scan {scanCpu.TotalMilliseconds / scanned.Count:F2} ms; load average {LoadAverage()}");
+        Console.WriteLine($"  mean CPU time per assignment: index {indexCpu.TotalMilliseconds / indexed.Count:F2} ms, old scan {scanCpu.TotalMilliseconds / scanned.Count:F2} ms; load average {LoadAverage.OneMinute()}");
     }
 
     /// <summary>
@@ -261,7 +292,7 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
             }
 
             Console.WriteLine($"assign one photo against {Library:N0} representatives with CLIP cosines read from SQLite ({cosinesRead / (double)Queries:F0} representatives within the time gap per photo): {Percentiles.Describe(samples)} (goal p95 <= 5 ms)");
-            Console.WriteLine($"  of which reading and scoring their vectors: {Percentiles.Describe(reading)}; load average {LoadAverage()}");
+            Console.WriteLine($"  of which reading and scoring their vectors: {Percentiles.Describe(reading)}; load average {LoadAverage.OneMinute()}");
         }
         finally
         {
@@ -290,10 +321,6 @@ public sealed class ClusteringBenchmark : IFigureBenchmark
         process.Refresh();
         return process.TotalProcessorTime;
     }
-
-    /// <summary>The 1-minute load average where the OS says it (other work on the machine inflates wall times).</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static double Time(Func<ClusterMatch?> find)
     {
