@@ -71,6 +71,28 @@ public sealed class ClusterMembership
         }, cancellationToken);
 
     /// <summary>
+    /// A representative whose every file was deleted before a tier described it (a burst culled right after import)
+    /// can never be described there: its group is formed again without it, the other members placed by the rule as if
+    /// they had just arrived (the first becomes the representative the others copy), so the culled frame does not turn
+    /// into one model call per remaining member. False when there was nothing to do: the photo no longer leads a group
+    /// or a file holds it again (another member got here first, or the file was only moved).
+    /// </summary>
+    public Task<bool> HandOverGroupOfDeletedAsync(long representativeId, CancellationToken cancellationToken) =>
+        _database.WriteAsync((connection, transaction) =>
+        {
+            if (!ClusterTables.IsRepresentative(connection, transaction, representativeId)
+                || Ingest.PhotoFileRecords.HasPresentFile(connection, representativeId, transaction))
+            {
+                return false;
+            }
+
+            var now = _time.GetUtcNow();
+            EnsureLoaded(connection, transaction);
+            PlaceAgain(connection, transaction, Leave(connection, transaction, representativeId, now, "its file was deleted before it was described"), now);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
     /// Recomputes every membership from the stored hashes with the current thresholds: today's representatives
     /// first, then every other photo, each in capture-time order. Representatives are the photos already described,
     /// so going first they stay representatives wherever the thresholds allow, and a regroup with unchanged

@@ -74,6 +74,11 @@ public static class PhotoFileRecords
             """,
             new { path, photoId, seen.Size, ModifiedAt = UtcText.From(seen.ModifiedUtc), status, error, now }, transaction);
 
+    /// <summary>True while at least one file on disk holds the photo (as far as the daemon has seen).</summary>
+    public static bool HasPresentFile(SqliteConnection connection, long photoId, SqliteTransaction? transaction = null) =>
+        connection.ExecuteScalar<long>(
+            "SELECT EXISTS (SELECT 1 FROM files WHERE photo_id = @photoId AND status = 'present')", new { photoId }, transaction) == 1;
+
     public static int MarkDeleted(SqliteConnection connection, SqliteTransaction transaction, string path, string now) =>
         connection.Execute(
             "UPDATE files SET status = 'deleted', deleted_at = @now WHERE path = @path AND status <> 'deleted'",

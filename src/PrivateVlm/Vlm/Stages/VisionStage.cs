@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using PrivateVlm.Clustering;
 using PrivateVlm.Imaging;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
@@ -26,6 +27,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PostponementBackoff _backoff;
+    private readonly ClusterMembership? _membership; // null when near-duplicate grouping is not registered
 
     private readonly TierEnablement.Decision _enablement;
 
@@ -36,9 +38,11 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         int concurrency,
         ImagePreparation imaging,
         LibraryDatabase database,
+        ClusterMembership? membership,
         TimeProvider time,
         ILogger logger)
     {
+        _membership = membership;
         _tier = tier;
         _enablement = enablement;
         _imaging = imaging;
@@ -81,7 +85,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
-        if (FromRepresentative(job) is { } inherited)
+        if (await FromRepresentativeAsync(job, cancellationToken) is { } inherited)
         {
             return inherited;
         }
@@ -226,15 +230,24 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     /// has no job at this tier, or holds only an inherited row itself, the member gets its own analysis. Null means
     /// "analyse this photo itself".
     /// </summary>
-    private StageOutcome? FromRepresentative(PhotoJob job)
+    private async Task<StageOutcome?> FromRepresentativeAsync(PhotoJob job, CancellationToken cancellationToken)
     {
         using var connection = _database.Open();
-        if (Clustering.ClusterMembership.RepresentativeOf(connection, job.PhotoId) is not { } representative)
+        if (ClusterMembership.RepresentativeOf(connection, job.PhotoId) is not { } representative)
         {
             return null;
         }
 
         var representativeId = representative.RepresentativeId;
+        if (_membership is not null && !VlmResultsTable.HasOwn(connection, representativeId, Name)
+            && !Ingest.PhotoFileRecords.HasPresentFile(connection, representativeId))
+        {
+            // Deleted before it was described here: it never will be. Its group goes to the photos left; this one runs
+            // again at once as whatever it now is (the new representative, or a member waiting for it).
+            await _membership.HandOverGroupOfDeletedAsync(representativeId, cancellationToken);
+            return new StageOutcome.Postponed(TimeSpan.Zero, $"near-duplicate representative photo {representativeId} was deleted before it was described; its group passed to the photos left");
+        }
+
         if (Pipeline.JobQueue.StateOf(connection, representativeId, Name) is "queued" or "running")
         {
             return new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representativeId}");
@@ -255,7 +268,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     /// </summary>
     private void CopyFromRepresentative(SqliteConnection connection, SqliteTransaction transaction, long photoId, long representativeId, DateTimeOffset now)
     {
-        if (Clustering.ClusterMembership.RepresentativeOf(connection, photoId, transaction) is not { } current
+        if (ClusterMembership.RepresentativeOf(connection, photoId, transaction) is not { } current
             || current.RepresentativeId != representativeId
             || Pipeline.JobQueue.StateOf(connection, representativeId, Name, transaction) is "queued" or "running"
             || !VlmResultsTable.Inherit(connection, transaction, photoId, representativeId, current.Similarity, Name, now))
@@ -270,7 +283,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     {
         foreach (var member in VlmResultsTable.InheritorsOf(connection, transaction, representativeId, Name))
         {
-            if (Clustering.ClusterMembership.RepresentativeOf(connection, member, transaction) is { } current && current.RepresentativeId == representativeId)
+            if (ClusterMembership.RepresentativeOf(connection, member, transaction) is { } current && current.RepresentativeId == representativeId)
             {
                 VlmResultsTable.Inherit(connection, transaction, member, representativeId, current.Similarity, Name, now);
             }

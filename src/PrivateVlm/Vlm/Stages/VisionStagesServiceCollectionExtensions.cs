@@ -50,6 +50,7 @@ public static class VisionStagesServiceCollectionExtensions
             workers(VisionStagePolicy.Concurrency(tiers.Quick, tiers.Deep, quickEnabled)),
             services.GetRequiredService<ImagePreparation>(),
             services.GetRequiredService<LibraryDatabase>(),
+            services.GetService<Clustering.ClusterMembership>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger("PrivateVlm.Vlm.Stages." + tier.Name));
     }

@@ -139,6 +139,44 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state <> 'done'"));
     }
 
+    [CorpusFact]
+    public async Task ARepresentativeDeletedBeforeItWasDescribedHandsItsGroupToThePhotosLeft()
+    {
+        // Grouped before any VLM tier is set up, then the representative is culled (deleted): the common "import a
+        // burst, delete the bad frames" before the slow tiers reached it.
+        long representative;
+        await using (var daemon = await InProcessDaemon.StartAsync(_library))
+        {
+            _library.Drop(Corpus.File("near-dup/ukbench/base/ukbench00120.jpg"), "frame 1.jpg");
+            _library.Drop(Corpus.File("near-dup/ukbench/variants/ukbench00120_hflip.jpg"), "frame 2.jpg");
+            _library.Drop(Corpus.File("near-dup/ukbench/variants/ukbench00120_resize.jpg"), "frame 3.jpg");
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM cluster_overview WHERE size = 3") == 1, "one group of three");
+            representative = _library.Scalar<long>("SELECT representative_photo_id FROM clusters");
+            File.Delete(_library.Scalar<string>("SELECT path FROM files WHERE photo_id = @representative", new { representative }));
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero($"SELECT count(*) FROM files WHERE photo_id = {representative} AND status = 'deleted'") == 1, "the deletion recorded");
+        }
+
+        await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
+        await using (var withTiers = await InProcessDaemon.StartAsync(_library, StageSettings.Tiers(server.BaseUri, server.BaseUri)))
+        {
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero($"SELECT count(*) FROM vlm_results WHERE photo_id <> {representative}") == 4,
+                "quick and deep rows for the two frames left", TimeSpan.FromSeconds(60), () => StageSettings.Dump(_library));
+        }
+
+        // One of the two was described, at each tier; the other copied it: two model calls, not four.
+        var newRepresentative = _library.Scalar<long>("SELECT representative_photo_id FROM cluster_overview WHERE size = 2");
+        Assert.NotEqual(representative, newRepresentative);
+        Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE photo_id = @newRepresentative AND source_photo_id = photo_id", new { newRepresentative }));
+        Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE photo_id NOT IN (@representative, @newRepresentative) AND source_photo_id = @newRepresentative", new { representative, newRepresentative }));
+        Assert.Equal(2, Calls(await server.StatsAsync()));
+        Assert.Equal(2, _library.Scalar<long>("SELECT calls_saved FROM cluster_overview WHERE size = 2"));
+        Assert.Equal(3, _library.Scalar<long>("SELECT count(*) FROM cluster_history WHERE why LIKE '%its file was deleted before it was described%'"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE photo_id = @representative", new { representative }));
+    }
+
     private static int Calls(System.Text.Json.Nodes.JsonObject stats) => stats["imageTokens"]!.AsArray().Count(t => (int)t! > 0);
 
     private static string Id(long photoId) => photoId.ToString(System.Globalization.CultureInfo.InvariantCulture);
