@@ -74,8 +74,8 @@ public sealed class StableFileGate : BackgroundService
         return true;
     }
 
-    /// <summary>Waits until the gate holds fewer than <paramref name="limit"/> paths. Polls: the count drops as ingest
-    /// takes stable paths, which the gate is not told about, and a short poll costs nothing next to hashing.</summary>
+    /// <summary>Waits until the gate holds fewer than <paramref name="limit"/> paths. Polls: the count drops on the
+    /// gate's thread and on ingest's, and a short poll costs nothing next to hashing.</summary>
     public async Task WaitForRoomAsync(int limit, CancellationToken cancellationToken)
     {
         while (Backlog >= limit)

@@ -160,12 +160,4 @@ public static class VlmResultsTable
         connection.Query<(long, long)>(
             "SELECT photo_id, source_photo_id FROM vlm_results WHERE tier = @Tier AND photo_id <> source_photo_id ORDER BY photo_id",
             new { Tier = tier }, transaction).ToList();
-
-    public static StoredPromptVersion? Find(SqliteConnection connection, long photoId, string tier) =>
-        connection.QueryFirstOrDefault<StoredPromptVersion>(
-            """
-            SELECT photo_id AS PhotoId, tier AS Tier, prompt_version AS PromptVersion, prompt_hash AS PromptHash
-            FROM vlm_results WHERE photo_id = @PhotoId AND tier = @Tier
-            """,
-            new { PhotoId = photoId, Tier = tier });
 }

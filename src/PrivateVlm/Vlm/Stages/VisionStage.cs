@@ -226,9 +226,9 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     /// Near-duplicates cost no model call: a cluster member inherits its representative's own result at this tier
     /// (stored as inherited, with the representative's id and the similarity). While the representative's job is
     /// queued or running (its first description, or a new one after a prompt change or `reprocess`) the member waits
-    /// for it, its attempt not counted, rather than copy what is about to be replaced. If the representative failed,
-    /// has no job at this tier, or holds only an inherited row itself, the member gets its own analysis. Null means
-    /// "analyse this photo itself".
+    /// for it, its attempt not counted, rather than copy what is about to be replaced. A representative deleted before
+    /// it was described hands its group to the photos left. If the representative failed, has no job at this tier, or
+    /// holds only an inherited row itself, the member gets its own analysis. Null means "analyse this photo itself".
     /// </summary>
     private async Task<StageOutcome?> FromRepresentativeAsync(PhotoJob job, CancellationToken cancellationToken)
     {
