@@ -250,9 +250,9 @@ public sealed class CrashSafetyTests : IDisposable
             await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
             var firstJob = ReliabilityRow.FirstJobDone(_library, started, DateTimeOffset.UtcNow);
             moments.Observe(firstJob, hadWork);
-            if (kill > 0)
+            if (kill > 0 && hadWork)
             {
-                restarts.Add(firstJob);
+                restarts.Add(firstJob); // an idle daemon has nothing to recover
             }
 
             crashes += daemon.Crashed ? 1 : 0;
@@ -264,6 +264,7 @@ public sealed class CrashSafetyTests : IDisposable
             string.Join(", ", killedAt));
 
         DropBatch(photoCount);
+        var finalHasWork = WorkWaiting();
         var finalStart = DateTimeOffset.UtcNow;
         using (var final = DaemonProcess.Start(_library, environment))
         {
@@ -281,7 +282,10 @@ public sealed class CrashSafetyTests : IDisposable
             crashes += final.Crashed ? 1 : 0;
         }
 
-        restarts.Add(ReliabilityRow.FirstJobDone(_library, finalStart));
+        if (finalHasWork)
+        {
+            restarts.Add(ReliabilityRow.FirstJobDone(_library, finalStart));
+        }
         return new CrashLoop(killCount + 1, crashes, restarts, moments.KilledBeforeAnyJob);
     }
 
