@@ -16,8 +16,9 @@ public sealed class CrashSafetyTests : IDisposable
     public CrashSafetyTests(ITestOutputHelper output) => _output = output;
 
     /// <summary>
-    /// Photos arrive in batches while the daemon is SIGKILLed at random moments and restarted each time. The suite runs
-    /// a small case; the soak is the same test (and the every-tier one below), larger:
+    /// Photos arrive in batches while the daemon is SIGKILLed at random moments of its life, from right after its start
+    /// (see <see cref="KillMoments"/>), and restarted each time. The suite runs a small case; the soak is the same test
+    /// (and the every-tier one below), larger:
     /// PRIVATEVLM_SOAK_PHOTOS=500 PRIVATEVLM_SOAK_KILLS=20 dotnet test tests/PrivateVlm.Tests --filter SigkillAtAnyMoment
     /// </summary>
     [CorpusFact]
@@ -26,11 +27,14 @@ public sealed class CrashSafetyTests : IDisposable
         var photoCount = SoakSetting("PRIVATEVLM_SOAK_PHOTOS", 120);
         var killCount = SoakSetting("PRIVATEVLM_SOAK_KILLS", 6);
 
-        var recoveries = await KillWhilePhotosArriveAsync(photoCount, killCount, ["metadata", "clustering"], environment: null);
+        string[] stages = ["metadata", "clustering"];
 
+        var loop = await KillWhilePhotosArriveAsync(photoCount, killCount, stages, environment: null);
+
+        Report($"{photoCount} photos, L0 + clustering", stages, photoCount, loop);
+        AssertEveryStageRanOncePerPhoto(photoCount, stages);
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
-        Report("L0 and clustering", killCount, photoCount, recoveries);
     }
 
     /// <summary>
@@ -52,9 +56,15 @@ public sealed class CrashSafetyTests : IDisposable
             .Append(new("Embeddings:ModelPath", clipModel))
             .ToDictionary(s => "PRIVATEVLM__" + s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
 
-        var recoveries = await KillWhilePhotosArriveAsync(
-            photoCount, killCount, ["metadata", "embedding", "clustering", "quick", "deep"], environment);
+        string[] stages = ["metadata", "embedding", "clustering", "quick", "deep"];
 
+        var loop = await KillWhilePhotosArriveAsync(photoCount, killCount, stages, environment);
+
+        var representatives = _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE tier = 'quick' AND source_photo_id = photo_id");
+        var inherited = _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE source_photo_id <> photo_id");
+        var calls = (int)(await server.StatsAsync())["statusCounts"]!["200"]!;
+        Report($"{photoCount} photos, every tier ({representatives} representatives, {inherited} inherited results, {calls} chat completions answered, warm-ups included)", stages, photoCount, loop);
+        AssertEveryStageRanOncePerPhoto(photoCount, stages);
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(DISTINCT photo_id) FROM photo_embeddings"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_embeddings"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM cluster_members"));
@@ -80,11 +90,7 @@ public sealed class CrashSafetyTests : IDisposable
             """);
         Assert.True(mismatched.Count == 0, "entity rows that do not match their description: " + string.Join("; ", mismatched));
 
-        var representatives = _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE tier = 'quick' AND source_photo_id = photo_id");
-        var inherited = _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE source_photo_id <> photo_id");
         Assert.True(inherited > 0, "the library's copies should have inherited their representative's results");
-        var calls = (int)(await server.StatsAsync())["statusCounts"]!["200"]!;
-        Report($"every tier ({representatives} representatives, {inherited} inherited results, {calls} chat completions answered, warm-ups included)", killCount, photoCount, recoveries);
     }
 
     /// <summary>
@@ -121,9 +127,20 @@ public sealed class CrashSafetyTests : IDisposable
             }
         }
 
-        var kills = 0;
+        var (kills, daemons, crashes) = (0, 0, 0);
+        var recoveries = new List<TimeSpan?>();
+        void Ended(DaemonProcess daemon, DateTimeOffset started)
+        {
+            crashes += daemon.Crashed ? 1 : 0;
+            if (daemons++ > 0)
+            {
+                recoveries.Add(ReliabilityRow.FirstJobDone(_library, started, DateTimeOffset.UtcNow));
+            }
+        }
+
         for (; kills < 10; kills++)
         {
+            var started = DateTimeOffset.UtcNow;
             using var daemon = DaemonProcess.Start(_library, environment);
             // The dead daemon's 'running' rows stay until the new one has recovered them: watch only after that.
             await Eventually.AssertAsync(() => daemon.Output.Contains(" ready: ", StringComparison.Ordinal), "start-up recovery done");
@@ -134,13 +151,16 @@ public sealed class CrashSafetyTests : IDisposable
             {
                 daemon.Terminate();
                 Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+                Ended(daemon, started);
                 break;
             }
 
             daemon.Kill();
             await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            Ended(daemon, started);
         }
 
+        var finalStart = DateTimeOffset.UtcNow;
         using (var final = DaemonProcess.Start(_library, environment))
         {
             await Eventually.AssertAsync(
@@ -149,7 +169,14 @@ public sealed class CrashSafetyTests : IDisposable
                 "every photo through the quick tier", TimeSpan.FromSeconds(60));
             final.Terminate();
             Assert.Equal(0, await final.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+            Ended(final, finalStart);
         }
+
+        // The poison photo's quarantine is the scenario's outcome, not a loss: every other photo must be described.
+        ReliabilityRow.ReportOneRun(
+            _output, $"a poison photo among {photos.Count}: the daemon SIGKILLed whenever its quick job runs, {kills} times, and restarted",
+            "restart to the first job it finished", _library, ["metadata", "clustering", "quick"], daemons, crashes, recoveries,
+            photos: photos.Select(p => Path.Combine(_library.Inbox, Path.GetFileName(p))).Where(p => p != poisonPath).ToList());
 
         // The first death may find the poison photo alone in flight or beside others; every later one finds it alone
         // (suspects run one at a time), so it takes three or four deaths, never more.
@@ -164,16 +191,17 @@ public sealed class CrashSafetyTests : IDisposable
     }
 
     /// <summary>
-    /// Drops the photos in <paramref name="killCount"/> batches, each while a fresh daemon runs for a random moment and
-    /// is then SIGKILLed; then lets one last daemon finish and checks each of <paramref name="stages"/> ran exactly once
-    /// per photo, nothing is left queued or running, and the database is intact. Returns the times to recover: from
-    /// each restart to the first photo the new process finished.
+    /// Starts <paramref name="killCount"/> daemons one after the other and SIGKILLs each at a moment
+    /// <see cref="KillMoments"/> draws, dropping a batch of photos as each starts (the last quarter of the lives only
+    /// recover and drain what is left); then lets one last daemon finish and stops it with SIGTERM. Returns what the
+    /// reliability table needs; <see cref="AssertEveryStageRanOncePerPhoto"/> checks the rest.
     /// </summary>
-    private async Task<List<double>> KillWhilePhotosArriveAsync(
+    private async Task<CrashLoop> KillWhilePhotosArriveAsync(
         int photoCount, int killCount, IReadOnlyList<string> stages, IDictionary<string, string>? environment)
     {
-        var random = new Random(20261122);
+        var moments = new KillMoments();
         var sources = PhotoFactory.CorpusJpegs();
+        var arrivingLives = Math.Max(1, killCount - (killCount / 4));
         var dropped = 0;
         void DropBatch(int count)
         {
@@ -183,25 +211,61 @@ public sealed class CrashSafetyTests : IDisposable
             }
         }
 
-        var recoveries = new List<double>();
+        long DoneJobs() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'done'");
+        bool WorkWaiting() =>
+            _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") < dropped
+            || _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") > 0;
+
+        var crashes = 0;
+        var restarts = new List<TimeSpan?>();
+        var killedAt = new List<string>();
         for (var kill = 0; kill < killCount; kill++)
         {
-            var doneBefore = _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'");
-            var started = System.Diagnostics.Stopwatch.StartNew();
+            var doneBefore = DoneJobs();
+            var mustProgress = moments.MustProgress;
+            var moment = moments.Next();
+            var started = DateTimeOffset.UtcNow;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             using var daemon = DaemonProcess.Start(_library, environment);
-            DropBatch((photoCount / killCount) + 1);
-            if (doneBefore < dropped)
+            if (kill < arrivingLives)
             {
-                await Eventually.TrueAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") > doneBefore, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
-                recoveries.Add(started.Elapsed.TotalSeconds);
+                DropBatch((photoCount + arrivingLives - 1) / arrivingLives);
             }
 
-            await Task.Delay(random.Next(0, 400));
+            var hadWork = WorkWaiting();
+            if (mustProgress && hadWork)
+            {
+                Assert.True(
+                    await Eventually.TrueAsync(() => DoneJobs() > doneBefore || daemon.HasExited, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10)),
+                    $"life {kill} finished no job within 60 s (kill moments seed {moments.Seed}): " + daemon.Output[^Math.Min(3000, daemon.Output.Length)..]);
+                moment = TimeSpan.FromTicks(Math.Max(moment.Ticks, (clock.Elapsed + moments.AfterProgress()).Ticks));
+            }
+
+            if (moment > clock.Elapsed)
+            {
+                await Task.Delay(moment - clock.Elapsed);
+            }
+
             daemon.Kill();
             await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            var firstJob = ReliabilityRow.FirstJobDone(_library, started, DateTimeOffset.UtcNow);
+            moments.Observe(firstJob, hadWork);
+            if (kill > 0 && hadWork)
+            {
+                restarts.Add(firstJob); // an idle daemon has nothing to recover
+            }
+
+            crashes += daemon.Crashed ? 1 : 0;
+            killedAt.Add($"{clock.Elapsed.TotalSeconds:0.00} s{(firstJob is null ? "" : "*")}");
         }
 
+        _output.WriteLine(
+            $"kill moments (seed {moments.Seed}; PRIVATEVLM_SOAK_SEED={moments.Seed} replays them), from each start, * = after its first finished job: " +
+            string.Join(", ", killedAt));
+
         DropBatch(photoCount);
+        var finalHasWork = WorkWaiting();
+        var finalStart = DateTimeOffset.UtcNow;
         using (var final = DaemonProcess.Start(_library, environment))
         {
             await Eventually.AssertAsync(() => final.Output.Contains("Application started", StringComparison.Ordinal), "the last daemon up");
@@ -209,14 +273,26 @@ public sealed class CrashSafetyTests : IDisposable
             await Eventually.AssertAsync(
                 () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata'") == photoCount
                       && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") == 0,
-                $"all {photoCount} photos through {string.Join(", ", stages)} after {killCount} SIGKILLs",
+                $"all {photoCount} photos through {string.Join(", ", stages)} after {killCount} SIGKILLs (kill moments seed {moments.Seed})",
                 TimeSpan.FromSeconds(60 + (photoCount / 5 * stages.Count)),
                 () => string.Join("; ", _library.Query<string>("SELECT stage || ' ' || state || ' ' || count(*) FROM jobs GROUP BY stage, state"))
                       + " log tail: " + final.Output[^Math.Min(2000, final.Output.Length)..]);
             final.Terminate();
             Assert.Equal(0, await final.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+            crashes += final.Crashed ? 1 : 0;
         }
 
+        if (finalHasWork)
+        {
+            restarts.Add(ReliabilityRow.FirstJobDone(_library, finalStart));
+        }
+        return new CrashLoop(killCount + 1, crashes, restarts, moments.KilledBeforeAnyJob);
+    }
+
+    /// <summary>Each of <paramref name="stages"/> ran exactly once per photo, nothing failed or is left queued or
+    /// running, and the database is intact.</summary>
+    private void AssertEveryStageRanOncePerPhoto(int photoCount, IReadOnlyList<string> stages)
+    {
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photos"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM files WHERE status = 'present'"));
         var failed = _library.Query<string>("SELECT photo_id || ' ' || stage || ' after ' || attempts || ' attempt(s): ' || last_error FROM jobs WHERE state = 'failed'");
@@ -228,23 +304,31 @@ public sealed class CrashSafetyTests : IDisposable
 
         Assert.Equal(stages.Count * photoCount, _library.Scalar<long>("SELECT count(*) FROM jobs"));
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
-        return recoveries;
     }
 
-    private void Report(string what, int killCount, int photoCount, List<double> recoveries) =>
-        _output.WriteLine(
-            $"crash loop, {what}: {killCount} SIGKILLs, {photoCount} photos, lost 0, duplicated 0, integrity ok; " +
-            $"restart to first finished photo: median {Median(recoveries):F2} s, max {(recoveries.Count > 0 ? recoveries.Max() : 0):F2} s over {recoveries.Count} restarts");
+    /// <summary>Prints the crash loop's row of the reliability table (failing the test unless it is clean).</summary>
+    private void Report(string what, IReadOnlyList<string> stages, int photoCount, CrashLoop loop)
+    {
+        var row = new ReliabilityRow(
+            $"SIGKILL at random moments while photos arrive, {what}: {loop.Daemons - 1} kills, {loop.KilledBeforeAnyJob} of them before the daemon finished a job",
+            "restart to the first job it finished");
+        row.AddRun(_library, stages, loop.Daemons, loop.Crashes, loop.Recoveries);
+        Assert.Equal(photoCount, row.Photos);
+        row.Report(_output);
+    }
 
     private static int SoakSetting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
 
-    private static double Median(List<double> values) => values.Count == 0 ? 0 : values.Order().ElementAt(values.Count / 2);
+    /// <summary>What a crash loop ended with: daemons started, those that died unasked, times to recover after each
+    /// restart, and lives killed before they finished a job.</summary>
+    private sealed record CrashLoop(int Daemons, int Crashes, List<TimeSpan?> Recoveries, int KilledBeforeAnyJob);
 
     [CorpusFact]
     public async Task SigtermDrainsAndExitsZeroThenARestartResumesWithNothingLost()
     {
         var sources = PhotoFactory.CorpusJpegs();
+        var crashes = 0;
         using (var daemon = DaemonProcess.Start(_library))
         {
             for (var i = 0; i < 60; i++)
@@ -257,18 +341,24 @@ public sealed class CrashSafetyTests : IDisposable
             daemon.Terminate();
             var exit = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40));
             Assert.True(exit == 0, $"exit code {exit} after SIGTERM; the daemon said: {daemon.Output}");
+            crashes += daemon.Crashed ? 1 : 0;
         }
 
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'running'"));
 
+        var restart = DateTimeOffset.UtcNow;
         using (var restarted = DaemonProcess.Start(_library))
         {
             await Eventually.AssertAsync(
                 () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 60, "all 60 photos done after restart", TimeSpan.FromSeconds(60));
             restarted.Terminate();
             Assert.Equal(0, await restarted.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+            crashes += restarted.Crashed ? 1 : 0;
         }
 
+        ReliabilityRow.ReportOneRun(
+            _output, "SIGTERM mid-ingestion (drain, exit 0), then a restart", "restart to the first job it finished", _library, ["metadata"],
+            daemons: 2, crashes, [ReliabilityRow.FirstJobDone(_library, restart)]);
         Assert.Equal(60, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PrivateVlm.Tests.Support;
+using Xunit.Abstractions;
 
 namespace PrivateVlm.Tests.Daemon;
 
@@ -8,7 +9,7 @@ namespace PrivateVlm.Tests.Daemon;
 /// transaction only delays the daemon, a long read transaction does not even do that. Nothing fails, nothing is lost.
 /// </summary>
 [Collection(DaemonProcessCollection.Name)]
-public sealed class DatabaseContentionTests : IDisposable
+public sealed class DatabaseContentionTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempLibrary _library = new();
 
@@ -20,6 +21,7 @@ public sealed class DatabaseContentionTests : IDisposable
         _library.Write("before.jpg", PhotoFactory.Variant(sources[0], 0));
         await Eventually.AssertAsync(() => Done() == 1, "the first photo");
 
+        DateTimeOffset committed;
         await using (var user = await Sqlite3Shell.OpenAsync(_library.DatabasePath))
         {
             await user.RunAsync("BEGIN IMMEDIATE;");
@@ -33,6 +35,7 @@ public sealed class DatabaseContentionTests : IDisposable
             await Task.Delay(TimeSpan.FromSeconds(5));
             Assert.Equal(1, Done());
             Assert.False(daemon.HasExited, "the daemon must wait, not exit: " + daemon.Output);
+            committed = DateTimeOffset.UtcNow;
             await user.RunAsync("COMMIT;");
         }
 
@@ -42,6 +45,9 @@ public sealed class DatabaseContentionTests : IDisposable
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        ReliabilityRow.ReportOneRun(
+            output, "a sqlite3 shell holding BEGIN IMMEDIATE five times past the busy timeout while 20 photos arrive", "the user's COMMIT to the next job done",
+            _library, ["metadata"], daemons: 1, daemon.Crashed ? 1 : 0, [ReliabilityRow.FirstJobDone(_library, committed)]);
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
     }
 
@@ -65,6 +71,11 @@ public sealed class DatabaseContentionTests : IDisposable
         Assert.Equal("1", (await user.RunAsync("SELECT count(*) FROM photos;")).Trim());
         Assert.DoesNotContain("is locked by another process", daemon.Output, StringComparison.Ordinal);
         Assert.Equal("21", (await user.RunAsync("COMMIT; SELECT count(*) FROM photos;")).Trim());
+        daemon.Terminate();
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        ReliabilityRow.ReportOneRun(
+            output, "a sqlite3 shell holding a read transaction while 20 photos arrive", "nothing to recover from: the daemon never waited",
+            _library, ["metadata"], daemons: 1, daemon.Crashed ? 1 : 0, []);
     }
 
     private long Done() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'");

@@ -8,23 +8,31 @@ namespace PrivateVlm.Tests.Daemon;
 [Collection(DaemonProcessCollection.Name)]
 public sealed class DatabaseFaultTests : IDisposable
 {
+    private const int PhotosBeforeTheFault = 5;
     private readonly TempLibrary _library = new();
     private readonly ITestOutputHelper _output;
 
     public DatabaseFaultTests(ITestOutputHelper output) => _output = output;
 
-    [Fact]
+    /// <summary>The daemon stops with exit 1 (launchd and systemd restart it on that), and the restarted daemon builds
+    /// a new database from the folder: every photo is there again.</summary>
+    [CorpusFact]
     public async Task ADeletedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
     {
         using var daemon = DaemonProcess.Start(_library);
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "daemon up");
+        await DropPhotosAndWaitAsync();
+        daemon.ExpectExit(1);
 
+        var deleted = DateTimeOffset.UtcNow;
         File.Delete(_library.DatabasePath);
 
         Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("was deleted while the daemon was running", daemon.Output);
+        await RestartAndReportAsync("database file deleted under the daemon: exit 1, a clear message, restarted by the service manager", daemon, deleted);
     }
 
+    /// <summary>The daemon stops with exit 1. No restart here: the old database's WAL stays beside the new file, and a
+    /// restarted daemon (or any reader) would see the old WAL's pages over it.</summary>
     [Fact]
     public async Task AReplacedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
     {
@@ -38,14 +46,20 @@ public sealed class DatabaseFaultTests : IDisposable
 
         using var daemon = DaemonProcess.Start(_library);
         await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "daemon up");
+        daemon.ExpectExit(1);
 
+        var replaced = System.Diagnostics.Stopwatch.StartNew();
         File.Copy(other.DatabasePath, _library.DatabasePath + ".new");
         File.Move(_library.DatabasePath + ".new", _library.DatabasePath, overwrite: true);
 
         var exit = await Task.WhenAny(daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)), Task.Delay(TimeSpan.FromSeconds(31)));
         Assert.True(daemon.HasExited, "daemon still running: " + daemon.Output);
+        var stopped = replaced.Elapsed;
         Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(1)));
         Assert.Contains("was replaced by another file", daemon.Output);
+        ReliabilityRow.ReportOneRun(
+            _output, "database file replaced under the daemon: exit 1 and a clear message", "replaced to exit 1, for the service manager to restart it",
+            _library, [], daemons: 1, daemon.Crashed ? 1 : 0, [stopped]);
     }
 
     [CorpusFact]
@@ -58,6 +72,7 @@ public sealed class DatabaseFaultTests : IDisposable
             ["PRIVATEVLM__Database__MaxSizeMegabytes"] = "0.2", // about 50 pages: fills up after some photos
             ["PRIVATEVLM__Daemon__ShutdownTimeout"] = "00:00:05",
         };
+        var crashes = 0;
         using (var daemon = DaemonProcess.Start(_library, capped))
         {
             for (var i = 0; i < photoCount; i++)
@@ -70,19 +85,25 @@ public sealed class DatabaseFaultTests : IDisposable
             Assert.False(daemon.HasExited, "a full disk pauses the daemon; it must not crash");
             daemon.Terminate();
             await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            crashes += daemon.Crashed ? 1 : 0;
         }
 
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
         Assert.True(_library.Scalar<long>("SELECT count(*) FROM photos") < photoCount);
 
+        var roomMade = DateTimeOffset.UtcNow;
         using (var daemon = DaemonProcess.Start(_library))
         {
             await Eventually.AssertAsync(
                 () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photoCount, "everything processed once there is room", TimeSpan.FromSeconds(90));
             daemon.Terminate();
             Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            crashes += daemon.Crashed ? 1 : 0;
         }
 
+        ReliabilityRow.ReportOneRun(
+            _output, "database at SQLite's size cap (0.2 MB): paused, stopped, restarted without the cap", "restart with room to the first job done",
+            _library, ["metadata"], daemons: 2, crashes, [ReliabilityRow.FirstJobDone(_library, roomMade)]);
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
     }
@@ -111,10 +132,8 @@ public sealed class DatabaseFaultTests : IDisposable
         Assert.True(doneWhileFull < photoCount, $"{doneWhileFull} photos done on a full disk: the disk was not full");
         Assert.Equal(0, _library.CountOrZero("SELECT count(*) FROM jobs WHERE state = 'failed'"));
 
+        var freed = DateTimeOffset.UtcNow;
         File.Delete(filler);
-        var freed = System.Diagnostics.Stopwatch.StartNew();
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") > doneWhileFull, "a photo done once space was freed", TimeSpan.FromSeconds(30));
-        var resumed = freed.Elapsed;
         await Eventually.AssertAsync(
             () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photoCount,
             "every photo processed once space was freed, without a restart", TimeSpan.FromSeconds(120),
@@ -122,14 +141,49 @@ public sealed class DatabaseFaultTests : IDisposable
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
 
+        ReliabilityRow.ReportOneRun(
+            _output, $"database on a 16 MB tmpfs filled to its last 512 KB while {photoCount} photos arrive ({doneWhileFull} done before it filled), space freed without a restart",
+            "space freed to the next job done", _library, ["metadata"], daemons: 1, daemon.Crashed ? 1 : 0, [ReliabilityRow.FirstJobDone(_library, freed)]);
         Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
         Assert.Equal(photoCount, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
         // Not the photos' fault: no attempt was charged to any of them.
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM job_errors"));
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed' OR attempts > 1"));
         Assert.Contains("Disk full writing", daemon.Output);
-        _output.WriteLine($"real full disk: {photoCount} photos, {doneWhileFull} done before the disk filled, lost 0, duplicated 0, " +
-                          $"no attempt charged, integrity ok; space freed to the next photo done: {resumed.TotalSeconds:F1} s, without a restart");
+    }
+
+    /// <summary>A few photos, all through L0 and clustering, so the fault meets a working library.</summary>
+    private async Task DropPhotosAndWaitAsync()
+    {
+        var sources = PhotoFactory.CorpusJpegs();
+        for (var i = 0; i < PhotosBeforeTheFault; i++)
+        {
+            _library.Write($"{i:D3}.jpg", PhotoFactory.Variant(sources[i % sources.Count], i));
+        }
+
+        await Eventually.AssertAsync(
+            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == PhotosBeforeTheFault,
+            "the photos processed before the fault", TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// What launchd's KeepAlive or systemd's Restart=on-failure does after exit 1: start the daemon again. It finds
+    /// the database it is given (a new one, or the file that replaced it) and reads every photo of the folder into it.
+    /// </summary>
+    private async Task RestartAndReportAsync(string scenario, DaemonProcess stopped, DateTimeOffset fault)
+    {
+        using var restarted = DaemonProcess.Start(_library);
+        await Eventually.AssertAsync(
+            () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == PhotosBeforeTheFault
+                  && _library.CountOrZero("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") == 0,
+            "every photo of the folder in the restarted daemon's database", TimeSpan.FromSeconds(60), () => restarted.Output);
+        restarted.Terminate();
+        Assert.Equal(0, await restarted.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        ReliabilityRow.ReportOneRun(
+            _output, scenario, "fault to the first job the restarted daemon finished", _library, ["metadata", "clustering"],
+            daemons: 2, (stopped.Crashed ? 1 : 0) + (restarted.Crashed ? 1 : 0), [ReliabilityRow.FirstJobDone(_library, fault)]);
+        Assert.Equal("ok", _library.Scalar<string>("PRAGMA integrity_check"));
     }
 
     public void Dispose()

@@ -88,6 +88,9 @@ public sealed class BurstTests : IDisposable
         _output.WriteLine(
             $"burst: {count} photos appeared in {appeared.TotalSeconds:F2} s; watcher overflows {watcher.Overflows}, scans {reconciler.ScansCompleted - scansBefore}; " +
             $"all recorded with L0 after {recorded.TotalSeconds:F1} s ({count / recorded.TotalSeconds:F0} photos/s); lost 0, duplicated 0, failed 0");
+        ReliabilityRow.ReportOneRun(
+            _output, $"{count} photos appearing at once ({watcher.Overflows} watcher overflows, each followed by a rescan)", "last photo appeared to every photo with L0",
+            _library, ["metadata"], daemons: 1, daemon.Crashed ? 1 : 0, [recorded - appeared]);
     }
 
     internal static int BurstSetting(string name, int fallback) =>

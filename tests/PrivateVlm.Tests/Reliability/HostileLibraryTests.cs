@@ -19,14 +19,13 @@ public sealed class HostileLibraryTests(ITestOutputHelper output) : IDisposable
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(120);
 
     private TempLibrary _library = new();
+    private ReliabilityRow? _row;
 
     /// <summary>Soak: PRIVATEVLM_SOAK_HOSTILE_RUNS=20 repeats the whole drop, each time with a new daemon and library.</summary>
     [CorpusFact]
     public async Task Every_hostile_file_ends_with_one_clear_status_while_good_photos_are_fully_processed()
     {
         var runs = int.TryParse(Environment.GetEnvironmentVariable("PRIVATEVLM_SOAK_HOSTILE_RUNS"), out var soak) && soak > 1 ? soak : 1;
-        var drains = new List<TimeSpan>();
-        var (files, good) = (0, 0);
         for (var run = 0; run < runs; run++)
         {
             if (run > 0)
@@ -35,20 +34,19 @@ public sealed class HostileLibraryTests(ITestOutputHelper output) : IDisposable
                 _library = new TempLibrary();
             }
 
-            (var drained, files, good) = await DropTheHostileLibraryAsync();
-            drains.Add(drained);
+            await DropTheHostileLibraryAsync();
         }
 
-        output.WriteLine(
-            $"| hostile library: {files - good} hostile + {good} good files dropped at once into a running daemon | {runs} | {good * runs} good of {files * runs} files | 0 | 0 | 0 | n/a (no crash; drained in {drains.Min().TotalSeconds:F1}-{drains.Max().TotalSeconds:F1} s) |");
+        _row!.Report(output);
         foreach (var row in _library.Query<(string Path, string Status, string? Error)>("SELECT path, status, error FROM file_status ORDER BY path"))
         {
             output.WriteLine($"{Path.GetRelativePath(_library.Inbox, row.Path).Replace("\n", "\\n", StringComparison.Ordinal)}: {row.Status} {row.Error}");
         }
     }
 
-    /// <summary>One run: returns how long the drop took to drain, how many files and how many good photos.</summary>
-    private async Task<(TimeSpan Drained, int Files, int Good)> DropTheHostileLibraryAsync()
+    /// <summary>One run, added to the scenario's row of the reliability table: the good photos must come out whole,
+    /// and the time to recover is how long the daemon took to settle every file of the drop.</summary>
+    private async Task DropTheHostileLibraryAsync()
     {
         using var daemon = DaemonProcess.StartUnder(HostileLibrary.DaemonLauncher, _library);
         await Eventually.AssertAsync(
@@ -90,7 +88,11 @@ public sealed class HostileLibraryTests(ITestOutputHelper output) : IDisposable
 
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
-        return (drained, files.Count, files.Count(f => f.Expected is Expected.Processed));
+        var good = files.Where(f => f.Expected is Expected.Processed).Select(f => f.Path).ToList();
+        _row ??= new ReliabilityRow(
+            $"hostile library: {files.Count - good.Count} hostile files dropped at once beside {good.Count} good photos into a running daemon",
+            "drop to every file settled");
+        _row.AddRun(_library, ["metadata", "clustering"], daemons: 1, daemon.Crashed ? 1 : 0, [drained], photos: good);
     }
 
     private bool Drained(IReadOnlyList<LibraryFile> files)

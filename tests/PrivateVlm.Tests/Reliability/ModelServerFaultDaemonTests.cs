@@ -35,7 +35,7 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
     public Task A_supervised_server_crashing_every_few_seconds_alternates_down_starting_ready_and_no_photo_is_lost() =>
         RepeatAsync("flap: supervised server SIGKILLed 2 s after each start, restarted after 1 s", FlapOnceAsync);
 
-    private async Task<FaultRunOutcome> HangOnceAsync()
+    private async Task HangOnceAsync(ReliabilityRow row)
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         await using var run = await ModelServerFaultRun.StartAsync(ModelServerFaultRun.QuickTier(server.BaseUri));
@@ -52,10 +52,10 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         Assert.All(run.QuickErrors(), e => Assert.Matches("no answer within the quick tier's 1 s limit|circuit open", e));
         Assert.Equal(0, run.Described());
 
-        return await RecoverAsync(server, run, photos: 3);
+        await RecoverAsync(server, run, photos: 3, row);
     }
 
-    private async Task<FaultRunOutcome> EnormousOnceAsync()
+    private async Task EnormousOnceAsync(ReliabilityRow row)
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         var settings = ModelServerFaultRun.QuickTier(server.BaseUri);
@@ -89,14 +89,14 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         Assert.True(growthMb < 100, $"the daemon's resident memory grew by {growthMb:F0} MB during the enormous answers");
         Assert.Equal(1, run.Described());
 
-        return await RecoverAsync(server, run, photos: 4);
+        await RecoverAsync(server, run, photos: 4, row);
     }
 
     /// <summary>
     /// Ends an external server's fault and checks the recovery every scenario owes: each photo described exactly once,
     /// the tier ready again, the circuit closed by a successful test call, the daemon still running.
     /// </summary>
-    private async Task<FaultRunOutcome> RecoverAsync(FakeModelServerProcess server, ModelServerFaultRun run, int photos)
+    private async Task RecoverAsync(FakeModelServerProcess server, ModelServerFaultRun run, int photos, ReliabilityRow row)
     {
         await server.SetFaultsAsync();
         var healthyAgain = DateTimeOffset.UtcNow;
@@ -104,13 +104,13 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
         await run.WaitForQuickAsync("ready");
         await run.WaitAsync(() => run.CircuitClosings >= 1, "the circuit closed after a successful test call");
 
-        var counts = run.AssertEveryPhotoDescribedOnce();
+        run.AssertEveryPhotoDescribedOnce();
         Assert.False(run.DaemonExited);
         PrintHealth(run);
-        return run.Outcome(counts, run.SecondsToFirstResultAfter(healthyAgain)!.Value);
+        run.AddTo(row, healthyAgain);
     }
 
-    private async Task<FaultRunOutcome> FlapOnceAsync()
+    private async Task FlapOnceAsync(ReliabilityRow row)
     {
         var port = FreePort.Pick();
         var faultsFile = Path.Combine(Path.GetTempPath(), $"privatevlm-flap-{Guid.NewGuid():N}.json");
@@ -171,12 +171,12 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
             }
 
             Assert.True(run.CircuitOpenings >= 1, "the circuit never opened: " + run.Describe());
-            var counts = run.AssertEveryPhotoDescribedOnce();
+            run.AssertEveryPhotoDescribedOnce();
             Assert.False(run.DaemonExited);
             var restarts = changes.Select(c => c.ProcessId).Where(p => p is not null).Distinct().Count() - 1;
             output.WriteLine($"{restarts} restarts; circuit opened {run.CircuitOpenings} and closed {run.CircuitClosings} times");
             PrintHealth(run);
-            return run.Outcome(counts, run.SecondsToFirstResultAfter(healthyAgain)!.Value);
+            run.AddTo(row, healthyAgain);
         }
         finally
         {
@@ -185,21 +185,15 @@ public sealed class ModelServerFaultDaemonTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs the scenario <see cref="Runs"/> times and prints its row of the reliability table.</summary>
-    private async Task RepeatAsync(string scenario, Func<Task<FaultRunOutcome>> once)
+    private async Task RepeatAsync(string scenario, Func<ReliabilityRow, Task> once)
     {
-        var outcomes = new List<FaultRunOutcome>();
+        var row = new ReliabilityRow(scenario, "server healthy again to the first photo described");
         for (var i = 0; i < Runs; i++)
         {
-            outcomes.Add(await once());
+            await once(row);
         }
 
-        var recoveries = outcomes.Select(o => o.RecoverySeconds).Order().ToList();
-        var recovery = recoveries.Count == 1
-            ? $"{recoveries[0]:0.0} s"
-            : $"median {recoveries[recoveries.Count / 2]:0.0} s, max {recoveries[^1]:0.0} s";
-        output.WriteLine("| scenario | runs | photos | lost | duplicated | daemon crashes | time to recover |");
-        output.WriteLine($"| {scenario} | {outcomes.Count} | {outcomes.Sum(o => o.Photos)} | {outcomes.Sum(o => o.Lost)} | " +
-                         $"{outcomes.Sum(o => o.Duplicated)} | {outcomes.Sum(o => o.DaemonCrashes)} | {recovery} |");
+        row.Report(output);
     }
 
     private void PrintHealth(ModelServerFaultRun run)

@@ -10,9 +10,6 @@ using Xunit.Abstractions;
 
 namespace PrivateVlm.Tests.Reliability;
 
-/// <summary>What one run of a scenario ended with: a row of the reliability table once summed over runs.</summary>
-internal sealed record FaultRunOutcome(int Photos, long Lost, long Duplicated, int DaemonCrashes, double RecoverySeconds);
-
 /// <summary>One tier_health row of the quick tier as the watcher saw it.</summary>
 internal sealed record QuickHealth(TimeSpan At, DateTimeOffset When, string State, string Detail, long? ProcessId);
 
@@ -173,20 +170,20 @@ internal sealed partial class ModelServerFaultRun : IAsyncDisposable
 
     public void ResetMemoryPeak() => Interlocked.Exchange(ref _rssPeak, CurrentRss() ?? 0);
 
-    /// <summary>Seconds from <paramref name="healthyAgain"/> to the first quick result stored after it (null: none).</summary>
-    public double? SecondsToFirstResultAfter(DateTimeOffset healthyAgain)
+    /// <summary>From <paramref name="healthyAgain"/> to the first quick result stored after it (null: none).</summary>
+    public TimeSpan? FirstResultAfter(DateTimeOffset healthyAgain)
     {
         var first = Library.Query<string?>("SELECT min(created_at) FROM vlm_results WHERE tier = 'quick' AND created_at >= @t",
             new { t = UtcText.From(healthyAgain) }).SingleOrDefault();
-        return first is null ? null : (UtcText.Parse(first) - healthyAgain).TotalSeconds;
+        return first is null ? null : UtcText.Parse(first) - healthyAgain;
     }
 
     /// <summary>
     /// The promise of the whole exercise: every dropped photo has exactly one quick result, no job failed, and no
     /// attempt was spent on the outage (a postponed job gets its attempt back, so each finished job shows the one
-    /// attempt that succeeded). Returns (lost, duplicated).
+    /// attempt that succeeded).
     /// </summary>
-    public (long Lost, long Duplicated) AssertEveryPhotoDescribedOnce()
+    public void AssertEveryPhotoDescribedOnce()
     {
         var photos = Library.Scalar<long>("SELECT count(*) FROM photos");
         Assert.Equal(_dropped.Count, photos);
@@ -202,11 +199,12 @@ internal sealed partial class ModelServerFaultRun : IAsyncDisposable
         Assert.Equal(photos, attempts.Count);
         Assert.All(attempts, j => Assert.True(j is { State: "done", Attempts: 1 }, $"quick job of photo {j.PhotoId}: {j.State} after {j.Attempts} attempts"));
         Assert.Equal(0, Library.Scalar<long>("SELECT count(*) FROM job_errors"));
-        return (lost, duplicated);
     }
 
-    public FaultRunOutcome Outcome((long Lost, long Duplicated) counts, double recoverySeconds) =>
-        new(_dropped.Count, counts.Lost, counts.Duplicated, _daemon.HasExited ? 1 : 0, recoverySeconds);
+    /// <summary>Adds this run to its scenario's row of the reliability table: the time to recover runs from
+    /// <paramref name="healthyAgain"/> to the first photo described after it.</summary>
+    public void AddTo(ReliabilityRow row, DateTimeOffset healthyAgain) =>
+        row.AddRun(Library, ["metadata", "clustering", "quick"], daemons: 1, _daemon.Crashed ? 1 : 0, [FirstResultAfter(healthyAgain)]);
 
     public string Describe()
     {

@@ -11,6 +11,10 @@ public sealed class DaemonProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _killed;
+    private bool _terminated;
+    private int? _announcedExit;
+    private bool? _crashed;
 
     private DaemonProcess(Process process)
     {
@@ -26,6 +30,13 @@ public sealed class DaemonProcess : IDisposable
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// The process ended in a way nobody asked for: not SIGKILLed by the test, not a SIGTERM answered with exit 0, not
+    /// the exit the test announced with <see cref="ExpectExit"/>. What issue #8's reliability table counts as a daemon
+    /// crash; settled when the process ends or is disposed, so it can be read afterwards.
+    /// </summary>
+    public bool Crashed => _crashed ?? EndedUnasked();
 
     public string Output
     {
@@ -108,11 +119,20 @@ public sealed class DaemonProcess : IDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    public void Kill() => _process.Kill(entireProcessTree: true);
+    /// <summary>SIGKILL, as a power cut or `kill -9` would. A daemon that had already died is not covered by it.</summary>
+    public void Kill()
+    {
+        _killed |= !_process.HasExited;
+        _process.Kill(entireProcessTree: true);
+    }
+
+    /// <summary>The exit code a scenario provokes on purpose (a deleted database ends the daemon with 1).</summary>
+    public void ExpectExit(int exitCode) => _announcedExit = exitCode;
 
     /// <summary>Sends SIGTERM, as launchd's stop and systemd's stop do.</summary>
     public void Terminate()
     {
+        _terminated = true;
         using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
@@ -129,12 +149,16 @@ public sealed class DaemonProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
+            Kill(); // the test is over: whatever it left running is stopped on its behalf, not crashed
             _process.WaitForExit(5000);
         }
 
+        _crashed = EndedUnasked();
         _process.Dispose();
     }
+
+    private bool EndedUnasked() =>
+        _process.HasExited && !_killed && _process.ExitCode != (_announcedExit ?? (_terminated ? 0 : -1));
 
     private void Append(string? line)
     {

@@ -15,6 +15,10 @@ public sealed class InProcessDaemon : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
+    /// <summary>The host began to stop before the test stopped it: a background loop that throws stops the host, the
+    /// in-process form of a daemon crash.</summary>
+    public bool Crashed => Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
+
     public static async Task<InProcessDaemon> StartAsync(TempLibrary library, IDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
