@@ -57,6 +57,7 @@ public static class PhotoDaemonServices
 
         services.AddVisionStages(configuration); // AddVlm + the "quick" and "deep" stages (off until their tier is enabled)
 
+        services.AddSingleton<OriginalDatabaseFile>();
         services.AddHostedService<LibraryStartup>();
         services.AddHostedService<DatabaseWatchdog>();
         services.AddHostedSingleton<StableFileGate>();

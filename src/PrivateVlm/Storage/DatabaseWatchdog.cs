@@ -7,8 +7,9 @@ namespace PrivateVlm.Storage;
 /// <summary>
 /// Notices the database file being deleted or replaced while the daemon runs. SQLite would carry on writing into
 /// the old, unlinked file (and a new file under the old name would meet the old WAL), so results would be lost
-/// silently; the daemon stops with a clear error and a non-zero exit instead, and the service manager restarts it on
-/// the file that is there now. Identity is the inode: content cannot tell, since readers share the old WAL index.
+/// silently; the daemon stops with a clear error and a non-zero exit instead, empties the old file's WAL on the way
+/// out (<see cref="OriginalDatabaseFile"/>), and the service manager restarts it on the file that is there now.
+/// Identity is the inode: content cannot tell, since readers share the old WAL index.
 /// </summary>
 public sealed class DatabaseWatchdog : BackgroundService
 {

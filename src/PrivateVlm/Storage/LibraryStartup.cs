@@ -7,19 +7,21 @@ namespace PrivateVlm.Storage;
 /// <summary>
 /// Runs before every other hosted service: takes the one-daemon-per-database lock, brings the schema up to date,
 /// and returns orphaned jobs to the queue. If any of this fails the host does not start and the process exits
-/// non-zero.
+/// non-zero. Disposed last, it settles a database file that was replaced under the daemon (<see cref="OriginalDatabaseFile"/>).
 /// </summary>
 public sealed partial class LibraryStartup : IHostedService, IDisposable
 {
     private readonly LibraryDatabase _database;
+    private readonly OriginalDatabaseFile _original;
     private readonly JobQueue _queue;
     private readonly TimeProvider _time;
     private readonly ILogger<LibraryStartup> _logger;
     private DaemonInstanceLock? _lock;
 
-    public LibraryStartup(LibraryDatabase database, JobQueue queue, TimeProvider time, ILogger<LibraryStartup> logger)
+    public LibraryStartup(LibraryDatabase database, OriginalDatabaseFile original, JobQueue queue, TimeProvider time, ILogger<LibraryStartup> logger)
     {
         _database = database;
+        _original = original;
         _queue = queue;
         _time = time;
         _logger = logger;
@@ -29,6 +31,7 @@ public sealed partial class LibraryStartup : IHostedService, IDisposable
     {
         _database.EnsureFileExists();
         _lock = DaemonInstanceLock.Acquire(_database.FilePath);
+        _original.Hold();
         using (var connection = _database.Open())
         {
             foreach (var migration in SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, _time))
@@ -47,7 +50,17 @@ public sealed partial class LibraryStartup : IHostedService, IDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => _lock?.Dispose();
+    /// <summary>Runs once every other service has stopped writing: the log of a database file replaced under the
+    /// daemon is emptied while the lock still keeps the next daemon out.</summary>
+    public void Dispose()
+    {
+        if (_lock is not null)
+        {
+            _original.Settle();
+        }
+
+        _lock?.Dispose();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Version:D4}_{Name}")]
     private static partial void LogMigrated(ILogger logger, int version, string name);
