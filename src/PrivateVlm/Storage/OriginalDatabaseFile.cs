@@ -37,6 +37,12 @@ public sealed partial class OriginalDatabaseFile(LibraryDatabase database, ILogg
             Pooling = false,
         }.ToString());
         _handle.Open();
+
+        // SQLite opens NAME-wal by name on a connection's first read: read now, so the log this handle settles later is
+        // the original file's even if a backup is restored together with a log of its own.
+        using var read = _handle.CreateCommand();
+        read.CommandText = "SELECT count(*) FROM sqlite_master";
+        read.ExecuteScalar();
     }
 
     /// <summary>
