@@ -31,7 +31,6 @@ public sealed partial class LibraryStartup : IHostedService, IDisposable
     {
         _database.EnsureFileExists();
         _lock = DaemonInstanceLock.Acquire(_database.FilePath);
-        _original.Hold();
         using (var connection = _database.Open())
         {
             foreach (var migration in SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, _time))
@@ -39,6 +38,8 @@ public sealed partial class LibraryStartup : IHostedService, IDisposable
                 LogMigrated(_logger, migration.Version, migration.Name);
             }
         }
+
+        _original.Hold(); // in WAL mode now (the migrator sets it), and before any stage writes
 
         var recovery = await _queue.RecoverAsync(cancellationToken);
         LogStarted(_logger, _database.FilePath, recovery.ReturnedToQueue, recovery.Quarantined, recovery.Backfilled);

@@ -12,7 +12,8 @@ namespace PrivateVlm.Storage;
 /// database). So a handle opened on the original file at start-up, which stays bound to it whatever happens to the
 /// name, empties that log into the original file once the daemon has stopped writing, leaving the log at NAME-wal
 /// empty for the next daemon. The handle is then never closed: SQLite's last close deletes NAME-wal and NAME-shm by
-/// name, and by then those may belong to the new file (a backup restored with its own log).
+/// name, and by then those may belong to the new file (a backup restored with its own log). Staying open, it also
+/// keeps the daemon's pooled connections, closed when the process exits, from being that last close.
 /// </summary>
 public sealed partial class OriginalDatabaseFile(LibraryDatabase database, ILogger<OriginalDatabaseFile> logger)
 {
@@ -21,7 +22,8 @@ public sealed partial class OriginalDatabaseFile(LibraryDatabase database, ILogg
     private SqliteConnection? _handle;
     private ulong? _identity;
 
-    /// <summary>Opens the handle on the file now at the database's name (at start-up, before the daemon writes).</summary>
+    /// <summary>Opens the handle on the file now at the database's name: at start-up, once the database is in WAL mode
+    /// (a handle that first read it in rollback mode would not checkpoint its log) and before any stage writes.</summary>
     public void Hold()
     {
         if (OperatingSystem.IsWindows())

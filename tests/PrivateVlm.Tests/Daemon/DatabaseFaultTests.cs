@@ -35,10 +35,13 @@ public sealed class DatabaseFaultTests : IDisposable
     /// A backup restored over the database while the daemon runs: it stops with exit 1, and the daemon restarted on
     /// the restored file finds it as it was restored, with the folder's photos read into it. The old file's pages still
     /// in its write-ahead log must not be laid over the new file (SQLite cannot tell the two apart): the stopping
-    /// daemon writes them into the file they belong to and leaves the log empty.
+    /// daemon writes them into the file they belong to and empties that log. A backup copied with a log of its own
+    /// keeps it: its last commits are in there.
     /// </summary>
-    [CorpusFact]
-    public async Task AReplacedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
+    [CorpusTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AReplacedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit(bool restoredWithItsLog)
     {
         using var backup = new TempLibrary();
         using (var first = DaemonProcess.Start(backup))
@@ -46,12 +49,21 @@ public sealed class DatabaseFaultTests : IDisposable
             backup.Drop(PhotoFactory.CorpusJpegs()[PhotosBeforeTheFault + 1], "only in the backup.jpg");
             await Eventually.AssertAsync(
                 () => backup.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 1, "the backup's photo");
-            first.Terminate();
+            // A daemon that stops cleanly folds its log into the file on the way out; one that died leaves its last
+            // commits in the log, and a backup taken then holds both files.
+            if (restoredWithItsLog)
+            {
+                first.Kill();
+            }
+            else
+            {
+                first.Terminate();
+            }
+
             await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
         }
 
-        backup.Query<long>("PRAGMA wal_checkpoint(TRUNCATE)"); // a backup is one self-contained file
-        var backupPhoto = backup.Scalar<string>("SELECT path FROM files");
+        var backupPhoto = Path.Combine(backup.Inbox, "only in the backup.jpg");
 
         using var daemon = DaemonProcess.Start(_library);
         await DropPhotosAndWaitAsync(); // what they wrote is in the log, not yet in the file
@@ -59,17 +71,26 @@ public sealed class DatabaseFaultTests : IDisposable
         daemon.ExpectExit(1);
 
         var replaced = DateTimeOffset.UtcNow;
+        if (restoredWithItsLog)
+        {
+            Assert.True(new FileInfo(backup.DatabasePath + "-wal").Length > 0, "the backup's log holds its last commits");
+            File.Copy(backup.DatabasePath + "-wal", _library.DatabasePath + "-wal.restored");
+            File.Move(_library.DatabasePath + "-wal.restored", _library.DatabasePath + "-wal", overwrite: true);
+        }
+
         File.Copy(backup.DatabasePath, _library.DatabasePath + ".restored");
         File.Move(_library.DatabasePath + ".restored", _library.DatabasePath, overwrite: true);
 
         Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("was replaced by another file", daemon.Output);
         Assert.Contains("write-ahead log emptied", daemon.Output);
-        Assert.Equal(0, new FileInfo(_library.DatabasePath + "-wal").Length);
+        Assert.Equal(
+            restoredWithItsLog ? new FileInfo(backup.DatabasePath + "-wal").Length : 0,
+            new FileInfo(_library.DatabasePath + "-wal").Length);
 
         await RestartAndReportAsync(
-            "database file replaced under the daemon (a backup restored): exit 1, a clear message, restarted on the restored file", daemon, replaced,
-            expectedDone: PhotosBeforeTheFault + 1);
+            $"database file replaced under the daemon (a backup restored{(restoredWithItsLog ? " with its own log" : "")}): exit 1, a clear message, restarted on the restored file",
+            daemon, replaced, expectedDone: PhotosBeforeTheFault + 1);
         Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM files WHERE path = @backupPhoto", new { backupPhoto }));
     }
 
