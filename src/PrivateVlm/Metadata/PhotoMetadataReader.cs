@@ -46,8 +46,8 @@ public sealed class PhotoMetadataReader
 
     public PhotoMetadata Read(string path)
     {
-        using var stream = new PhotoFileStream(
-            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024));
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024);
+        using var stream = new PhotoFileStream(file);
         if (stream.Length == 0)
         {
             throw new PhotoRejectedException("empty file (0 bytes)");
@@ -84,8 +84,10 @@ public sealed class PhotoMetadataReader
                 $"truncated or corrupt {format.Name()}: no image size found in its header" + Causes(warnings));
         }
 
+        // The modification time of the bytes just parsed, from the open file: by name it would be another file's once
+        // a sync client renamed new bytes over this one, and 1601-01-01 once the file was deleted mid-parse.
         var time = CaptureTime.FromExif(directories)
-            ?? CaptureTime.FromFileModified(File.GetLastWriteTimeUtc(path), timeProvider.LocalTimeZone);
+            ?? CaptureTime.FromFileModified(File.GetLastWriteTimeUtc(file.SafeFileHandle), timeProvider.LocalTimeZone);
         var camera = CameraSettings.FromExif(directories);
         var gps = GpsPosition.FromExif(directories);
 

@@ -29,4 +29,7 @@ public sealed record PhotoJob(
             return false;
         }
     }
+
+    /// <summary>True when nothing is at <see cref="Path"/> any more (deleted, or moved to another name).</summary>
+    public bool FileGone() => !File.Exists(Path);
 }

@@ -212,6 +212,15 @@ public sealed partial class StageWorkers : BackgroundService
             return null;
         }
 
+        if (outcome is StageOutcome.Rejected && job.FileGone())
+        {
+            // A decoder that opens the file again by name (libvips does, between the header and the pixels) fails on a
+            // file deleted or moved meanwhile. That is no verdict on the photo, whose bytes may live on under another
+            // name: the job comes back with that name or, when no file holds the photo any more, fails saying so.
+            await PostponeAsync(stage, claimed, "the file went away while this stage read it; waiting for the folder to be looked at again");
+            return null;
+        }
+
         switch (outcome)
         {
             case StageOutcome.Done done:
@@ -228,9 +237,11 @@ public sealed partial class StageWorkers : BackgroundService
         }
     }
 
-    private async Task PostponeChangedAsync(IPhotoStage stage, ClaimedJob claimed)
+    private Task PostponeChangedAsync(IPhotoStage stage, ClaimedJob claimed) =>
+        PostponeAsync(stage, claimed, "the file changed since its content was identified; waiting for it to be identified again");
+
+    private async Task PostponeAsync(IPhotoStage stage, ClaimedJob claimed, string reason)
     {
-        const string reason = "the file changed since its content was identified; waiting for it to be identified again";
         LogPostponed(_logger, stage.Name, claimed.Job.PhotoId, reason, ChangedFileRecheck.TotalSeconds);
         await _queue.PostponeAsync(claimed, ChangedFileRecheck, reason, _abandon.Token);
     }

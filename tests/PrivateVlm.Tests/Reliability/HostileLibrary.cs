@@ -285,6 +285,36 @@ internal static class HostileLibrary
         PngChunk(file, "IEND", []);
     }
 
+    /// <summary>
+    /// A decompression bomb that really inflates: a 1-bit grey PNG, <paramref name="side"/> px square, every row blank,
+    /// so zlib packs its side x (1 + side / 8) bytes of rows about a thousand to one (40000 px: about 200 KB on disk,
+    /// 200 MB of rows, 1.6 GB once a decoder gives each pixel its byte). A decoder that trusted the header would
+    /// allocate and fill all of it, unlike with <see cref="TestPng.WriteHeaderOnly"/>, which has no pixels to inflate.
+    /// </summary>
+    public static void WriteInflatingPngBomb(string path, int side)
+    {
+        using var compressed = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var row = new byte[1 + ((side + 7) / 8)]; // filter None, then blank pixels
+            for (var y = 0; y < side; y++)
+            {
+                zlib.Write(row);
+            }
+        }
+
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, side);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), side);
+        header[8] = 1; // bit depth
+        header[9] = 0; // grey
+        using var file = File.Create(path);
+        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        PngChunk(file, "IHDR", header);
+        PngChunk(file, "IDAT", compressed.ToArray());
+        PngChunk(file, "IEND", []);
+    }
+
     /// <summary>A chunk with its CRC (libpng checks it on critical chunks).</summary>
     private static void PngChunk(Stream png, string type, byte[] data)
     {

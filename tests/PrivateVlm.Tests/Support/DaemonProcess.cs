@@ -129,6 +129,82 @@ public sealed class DaemonProcess : IDisposable
     /// <summary>The exit code a scenario provokes on purpose (a deleted database ends the daemon with 1).</summary>
     public void ExpectExit(int exitCode) => _announcedExit = exitCode;
 
+    /// <summary>
+    /// True while the daemon holds <paramref name="path"/> open: the proof that a read of that file is under way, so a
+    /// test can delete or replace it mid-read instead of guessing when the read happens. Linux reads /proc; elsewhere
+    /// lsof answers.
+    /// </summary>
+    public bool HoldsOpen(string path) =>
+        Directory.Exists("/proc/self/fd") ? DescriptorOf(path) is not null : ListedByLsof(path);
+
+    /// <summary>How far the daemon has read <paramref name="path"/> (its descriptor's file offset); null while it does
+    /// not hold it open, or where there is no /proc to ask. An offset that falls back means the reader went back to the
+    /// start: a rewind or a new open.</summary>
+    public long? ReadOffset(string path)
+    {
+        if (DescriptorOf(path) is not { } fd)
+        {
+            return null;
+        }
+
+        try
+        {
+            var position = File.ReadLines($"/proc/{_process.Id}/fdinfo/{fd}").FirstOrDefault(l => l.StartsWith("pos:", StringComparison.Ordinal));
+            return position is null ? null : long.Parse(position[4..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // closed while we looked
+        }
+    }
+
+    private string? DescriptorOf(string path)
+    {
+        if (!Directory.Exists("/proc/self/fd"))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{_process.Id}/fd")
+                .FirstOrDefault(fd => new FileInfo(fd).LinkTarget is { } target && (target == path || target == path + " (deleted)")) is { } found
+                ? Path.GetFileName(found)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // the process exited, or a descriptor closed while we looked
+        }
+    }
+
+    private bool ListedByLsof(string path)
+    {
+        var info = new ProcessStartInfo("lsof", ["-a", "-p", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "-Fn"])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var lsof = Process.Start(info)!;
+        var listing = lsof.StandardOutput.ReadToEnd();
+        lsof.WaitForExit();
+        return listing.Split('\n').Contains("n" + path);
+    }
+
+    /// <summary>The daemon's resident memory now, in bytes (0 once it has exited).</summary>
+    public long ResidentBytes()
+    {
+        try
+        {
+            using var process = Process.GetProcessById(_process.Id);
+            return process.HasExited ? 0 : process.WorkingSet64;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Sends SIGTERM, as launchd's stop and systemd's stop do.</summary>
     public void Terminate()
     {
