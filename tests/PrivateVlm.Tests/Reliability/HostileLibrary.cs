@@ -260,30 +260,8 @@ internal static class HostileLibrary
     /// every row Paeth-filtered, under the pixel limit. libvips cannot shrink a PNG on load, so even a 32 px thumbnail
     /// unfilters every row (6000 px: over half a second here, against tens of ms for a camera JPEG).
     /// </summary>
-    public static void WriteSlowToDecodePng(string path, int side)
-    {
-        using var compressed = new MemoryStream();
-        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        {
-            var row = new byte[1 + (side * 6)];
-            row[0] = 4; // Paeth
-            for (var y = 0; y < side; y++)
-            {
-                zlib.Write(row);
-            }
-        }
-
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, side);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), side);
-        header[8] = 16; // bit depth
-        header[9] = 2; // RGB
-        using var file = File.Create(path);
-        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        PngChunk(file, "IHDR", header);
-        PngChunk(file, "IDAT", compressed.ToArray());
-        PngChunk(file, "IEND", []);
-    }
+    public static void WriteSlowToDecodePng(string path, int side) =>
+        WriteUniformPng(path, side, bitDepth: 16, colourType: 2 /* RGB */, rowBytes: side * 6, filter: 4 /* Paeth */, System.IO.Compression.CompressionLevel.Fastest);
 
     /// <summary>
     /// A decompression bomb that really inflates: a 1-bit grey PNG, <paramref name="side"/> px square, every row blank,
@@ -291,12 +269,18 @@ internal static class HostileLibrary
     /// 200 MB of rows, 1.6 GB once a decoder gives each pixel its byte). A decoder that trusted the header would
     /// allocate and fill all of it, unlike with <see cref="TestPng.WriteHeaderOnly"/>, which has no pixels to inflate.
     /// </summary>
-    public static void WriteInflatingPngBomb(string path, int side)
+    public static void WriteInflatingPngBomb(string path, int side) =>
+        WriteUniformPng(path, side, bitDepth: 1, colourType: 0 /* grey */, rowBytes: (side + 7) / 8, filter: 0 /* None */, System.IO.Compression.CompressionLevel.SmallestSize);
+
+    /// <summary>A <paramref name="side"/> px square PNG whose rows are all zero bytes under one filter type.</summary>
+    private static void WriteUniformPng(
+        string path, int side, byte bitDepth, byte colourType, int rowBytes, byte filter, System.IO.Compression.CompressionLevel level)
     {
         using var compressed = new MemoryStream();
-        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        using (var zlib = new System.IO.Compression.ZLibStream(compressed, level, leaveOpen: true))
         {
-            var row = new byte[1 + ((side + 7) / 8)]; // filter None, then blank pixels
+            var row = new byte[1 + rowBytes];
+            row[0] = filter;
             for (var y = 0; y < side; y++)
             {
                 zlib.Write(row);
@@ -306,8 +290,8 @@ internal static class HostileLibrary
         var header = new byte[13];
         BinaryPrimitives.WriteInt32BigEndian(header, side);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), side);
-        header[8] = 1; // bit depth
-        header[9] = 0; // grey
+        header[8] = bitDepth;
+        header[9] = colourType;
         using var file = File.Create(path);
         file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         PngChunk(file, "IHDR", header);

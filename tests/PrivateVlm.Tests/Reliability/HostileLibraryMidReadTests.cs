@@ -59,30 +59,20 @@ public sealed class HostileLibraryMidReadTests(ITestOutputHelper output) : IDisp
         Assert.NotEqual(new FileInfo(original).Length, new FileInfo(replacement).Length); // only the size tells them apart
         using var daemon = await _audit.StartDaemonAsync();
 
-        var path = _audit.SyncClientWrite(original, "IMG_0001.png");
-        await WhileReadingAsync(daemon, path, MetadataStage.StageName);
-        var clock = Stopwatch.StartNew();
-        _audit.SyncClientWrite(replacement, "IMG_0001.png");
-        var beside = _audit.DropBeside(2);
-        await _audit.SettledAsync(daemon, photos: 2 + beside.Count);
-        var recovered = clock.Elapsed;
-
         // The parse read the old bytes through the open file, but the name now holds other bytes: the result is
         // discarded rather than trusted, the new bytes are a photo of their own, and the old photo, no longer in any
         // file, says so. AssertEveryResultDescribesItsOwnBytes is the promise; the rest pins down how it is kept.
-        var (old, now) = (LibraryAudit.Sha256(original), LibraryAudit.Sha256(replacement));
-        Assert.Equal(("present", null, now), _audit.Library.Query<(string, string?, string)>(
-            "SELECT s.status, s.error, p.sha256 FROM file_status s JOIN photos p ON p.id = s.photo_id WHERE s.path = @path", new { path }).Single());
+        var replaced = await ReplaceWhileReadingAsync(daemon, original, replacement, path => WhileReadingAsync(daemon, path, MetadataStage.StageName));
+        var old = replaced.OldSha256;
         Assert.Equal(("failed", LibraryAudit.NoFileLeft), _audit.JobOf(old, MetadataStage.StageName));
         Assert.Equal(0, _audit.Library.Scalar<long>(
             "SELECT count(*) FROM photo_metadata m JOIN photos p ON p.id = m.photo_id WHERE p.sha256 = @old", new { old }));
-        Assert.Equal(("done", "done"), (_audit.JobOf(now, MetadataStage.StageName).State, _audit.JobOf(now, ClusteringStage.StageName).State));
         _audit.AssertNoRetryStorm(old);
         await _audit.AssertEveryResultDescribesItsOwnBytesAsync();
 
         await LibraryAudit.StopAsync(daemon);
-        output.WriteLine(_audit.Row($"file replaced (atomic rename, same name and mtime) while L0 parses it, {beside.Count} photos dropped beside it",
-            recovered, "old result discarded; new bytes a new photo"));
+        output.WriteLine(_audit.Row($"file replaced (atomic rename, same name and mtime) while L0 parses it, {replaced.Beside} photos dropped beside it",
+            replaced.Recovered, "old result discarded; new bytes a new photo"));
     }
 
     [CorpusFact]
@@ -157,29 +147,45 @@ public sealed class HostileLibraryMidReadTests(ITestOutputHelper output) : IDisp
         var replacement = _audit.Keep("IMG_0002-edited.png", File.ReadAllBytes(Corpus.Files("near-dup/burst", "*.png").Skip(1).First()));
         using var daemon = await _audit.StartDaemonAsync();
 
-        var path = _audit.SyncClientWrite(original, "IMG_0002.png");
-        await AfterReadingAsync(daemon, path, ClusteringStage.StageName, passes: 2);
-        var clock = Stopwatch.StartNew();
-        _audit.SyncClientWrite(replacement, "IMG_0002.png");
-        var beside = _audit.DropBeside(2);
-        await _audit.SettledAsync(daemon, photos: 2 + beside.Count);
-        var recovered = clock.Elapsed;
-
-        var (old, now) = (LibraryAudit.Sha256(original), LibraryAudit.Sha256(replacement));
-        Assert.Equal(("present", null, now), _audit.Library.Query<(string, string?, string)>(
-            "SELECT s.status, s.error, p.sha256 FROM file_status s JOIN photos p ON p.id = s.photo_id WHERE s.path = @path", new { path }).Single());
+        var replaced = await ReplaceWhileReadingAsync(
+            daemon, original, replacement, path => AfterReadingAsync(daemon, path, ClusteringStage.StageName, passes: 2));
+        var old = replaced.OldSha256;
         Assert.Equal(("done", null), _audit.JobOf(old, MetadataStage.StageName));
         Assert.Equal(("failed", LibraryAudit.NoFileLeft), _audit.JobOf(old, ClusteringStage.StageName));
         Assert.Equal(0, _audit.Library.Scalar<long>(
             "SELECT count(*) FROM photo_hashes h JOIN photos p ON p.id = h.photo_id WHERE p.sha256 = @old", new { old }));
-        Assert.Equal(("done", "done"), (_audit.JobOf(now, MetadataStage.StageName).State, _audit.JobOf(now, ClusteringStage.StageName).State));
         _audit.AssertNoRetryStorm(old);
         await _audit.AssertEveryResultDescribesItsOwnBytesAsync();
 
         await LibraryAudit.StopAsync(daemon);
-        output.WriteLine(_audit.Row($"file replaced (atomic rename, same name and mtime) while libvips decodes it, {beside.Count} photos dropped beside it",
-            recovered, "old hash discarded; new bytes a new photo"));
+        output.WriteLine(_audit.Row($"file replaced (atomic rename, same name and mtime) while libvips decodes it, {replaced.Beside} photos dropped beside it",
+            replaced.Recovered, "old hash discarded; new bytes a new photo"));
     }
+
+    /// <summary>
+    /// Writes <paramref name="original"/> into the folder under its name, waits until the daemon is reading it, renames
+    /// <paramref name="replacement"/> over it as a sync client does, drops two photos beside it and waits for the library
+    /// to settle. The name then holds the new bytes, a photo of its own that went through every stage.
+    /// </summary>
+    private async Task<Replacement> ReplaceWhileReadingAsync(DaemonProcess daemon, string original, string replacement, Func<string, Task> reading)
+    {
+        var name = Path.GetFileName(original);
+        var path = _audit.SyncClientWrite(original, name);
+        await reading(path);
+        var clock = Stopwatch.StartNew();
+        _audit.SyncClientWrite(replacement, name);
+        var beside = _audit.DropBeside(2);
+        await _audit.SettledAsync(daemon, photos: 2 + beside.Count);
+        var recovered = clock.Elapsed;
+
+        var now = LibraryAudit.Sha256(replacement);
+        Assert.Equal(("present", null, now), _audit.Library.Query<(string, string?, string)>(
+            "SELECT s.status, s.error, p.sha256 FROM file_status s JOIN photos p ON p.id = s.photo_id WHERE s.path = @path", new { path }).Single());
+        Assert.Equal(("done", "done"), (_audit.JobOf(now, MetadataStage.StageName).State, _audit.JobOf(now, ClusteringStage.StageName).State));
+        return new Replacement(LibraryAudit.Sha256(original), beside.Count, recovered);
+    }
+
+    private sealed record Replacement(string OldSha256, int Beside, TimeSpan Recovered);
 
     /// <summary>Waits until the daemon has claimed the photo's job at <paramref name="stage"/> and holds the file
     /// open: from then on its read is under way. (The job first: the ingest's hash also opens the file.)</summary>
