@@ -61,9 +61,9 @@ public sealed class HostileLibraryBombTests(ITestOutputHelper output) : IDisposa
         await _audit.AssertEveryResultDescribesItsOwnBytesAsync();
 
         await LibraryAudit.StopAsync(daemon);
-        output.WriteLine(_audit.Row(
+        _audit.Report(output, daemon, 
             $"decompression bomb: {onDisk / 1024:N0} KB PNG whose rows inflate to {inflated / 1_000_000:N0} MB ({side} x {side} 1-bit), RSS growth {growth / 1e6:F0} MB",
-            recovered, $"refused from its header (Imaging:MaxPixels), {attempts} attempt(s) in all", refused: dropped));
+            recovered, $"refused from its header (Imaging:MaxPixels), {attempts} attempt(s) in all", refused: dropped);
     }
 
     /// <summary>How many bytes the bomb's IDAT really inflates to, counted without keeping them.</summary>

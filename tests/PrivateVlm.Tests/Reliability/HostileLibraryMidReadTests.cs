@@ -47,8 +47,8 @@ public sealed class HostileLibraryMidReadTests(ITestOutputHelper output) : IDisp
         await _audit.AssertEveryResultDescribesItsOwnBytesAsync();
 
         await LibraryAudit.StopAsync(daemon);
-        output.WriteLine(_audit.Row($"file deleted while L0 parses it (150,000 PNG text chunks; {attempts} attempt(s) in all), {beside.Count} photos dropped beside it",
-            recovered, "L0 kept from the open file; clustering: no file left"));
+        _audit.Report(output, daemon, $"file deleted while L0 parses it (150,000 PNG text chunks; {attempts} attempt(s) in all), {beside.Count} photos dropped beside it",
+            recovered, "L0 kept from the open file; clustering: no file left");
     }
 
     [CorpusFact]
@@ -71,8 +71,8 @@ public sealed class HostileLibraryMidReadTests(ITestOutputHelper output) : IDisp
         await _audit.AssertEveryResultDescribesItsOwnBytesAsync();
 
         await LibraryAudit.StopAsync(daemon);
-        output.WriteLine(_audit.Row($"file replaced (atomic rename, same name and mtime) while L0 parses it, {replaced.Beside} photos dropped beside it",
-            replaced.Recovered, "old result discarded; new bytes a new photo"));
+        _audit.Report(output, daemon, $"file replaced (atomic rename, same name and mtime) while L0 parses it, {replaced.Beside} photos dropped beside it",
+            replaced.Recovered, "old result discarded; new bytes a new photo");
     }
 
     [CorpusFact]
@@ -133,9 +133,9 @@ public sealed class HostileLibraryMidReadTests(ITestOutputHelper output) : IDisp
         await LibraryAudit.StopAsync(daemon);
         string Outcome((string State, string? Error, int Errors, TimeSpan Settled) o) =>
             $"{(o.State == "done" ? "hashed from the open file" : "no file left")}, {o.Errors} error row(s)";
-        output.WriteLine(_audit.Row($"file deleted while libvips decodes it (header staller, pixel staller; and one moved), {beside.Count} photos dropped beside them",
+        _audit.Report(output, daemon, $"file deleted while libvips decodes it (header staller, pixel staller; and one moved), {beside.Count} photos dropped beside them",
             header.Settled > pixels.Settled ? header.Settled : pixels.Settled,
-            $"chunks.png: {Outcome(header)}; pixels.png: {Outcome(pixels)}; moved.png: hashed under its new name"));
+            $"chunks.png: {Outcome(header)}; pixels.png: {Outcome(pixels)}; moved.png: hashed under its new name");
     }
 
     [CorpusFact]
@@ -158,8 +158,8 @@ public sealed class HostileLibraryMidReadTests(ITestOutputHelper output) : IDisp
         await _audit.AssertEveryResultDescribesItsOwnBytesAsync();
 
         await LibraryAudit.StopAsync(daemon);
-        output.WriteLine(_audit.Row($"file replaced (atomic rename, same name and mtime) while libvips decodes it, {replaced.Beside} photos dropped beside it",
-            replaced.Recovered, "old hash discarded; new bytes a new photo"));
+        _audit.Report(output, daemon, $"file replaced (atomic rename, same name and mtime) while libvips decodes it, {replaced.Beside} photos dropped beside it",
+            replaced.Recovered, "old hash discarded; new bytes a new photo");
     }
 
     /// <summary>

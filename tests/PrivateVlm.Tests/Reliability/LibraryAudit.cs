@@ -3,13 +3,13 @@ using PrivateVlm.Metadata;
 using PrivateVlm.Storage;
 using PrivateVlm.Tests.Imaging;
 using PrivateVlm.Tests.Support;
+using Xunit.Abstractions;
 
 namespace PrivateVlm.Tests.Reliability;
 
 /// <summary>
 /// A watched library with a record of every content dropped into it (kept outside the folder, by SHA-256), so that
-/// what the daemon stored can be checked against the bytes it describes, and the reliability row (photos, lost,
-/// duplicated) counted from the database.
+/// what the daemon stored can be checked against the bytes it describes, and the reliability row printed.
 /// </summary>
 internal sealed class LibraryAudit : IDisposable
 {
@@ -143,33 +143,21 @@ internal sealed class LibraryAudit : IDisposable
     }
 
     /// <summary>
-    /// The reliability table's header and one row, counted from the database (both must be 0). Lost: a file still in
-    /// the folder whose bytes are not a fully processed photo at that path (<paramref name="refused"/> is meant to
-    /// fail). Duplicated: a path, a content, a job or a result recorded more than once.
+    /// Prints the scenario's row of the reliability table (<see cref="ReliabilityRow"/>, which fails the test unless
+    /// nothing was lost, duplicated or crashed): every file still in the folder, <paramref name="refused"/> excepted,
+    /// must be a photo with its L0 and clustering results.
     /// </summary>
-    public string Row(string scenario, TimeSpan recovered, string outcome, string? refused = null)
+    public void Report(ITestOutputHelper output, DaemonProcess daemon, string scenario, TimeSpan recovered, string outcome, string? refused = null)
     {
-        var onDisk = Directory.EnumerateFiles(Library.Inbox, "*", SearchOption.AllDirectories)
+        var photos = Directory.EnumerateFiles(Library.Inbox, "*", SearchOption.AllDirectories)
             .Where(path => !Path.GetFileName(path).StartsWith('.') && path != refused).ToList();
-        var lost = onDisk.Count(path => Library.Scalar<long>(
-            """
-            SELECT count(*) FROM files f JOIN photos p ON p.id = f.photo_id
-            WHERE f.path = @path AND f.status = 'present' AND p.sha256 = @sha256
-              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.state <> 'done')
-              AND (SELECT count(*) FROM jobs j WHERE j.photo_id = p.id) = 2
-            """, new { path, sha256 = Sha256(path) }) != 1);
-        var duplicated = Library.Scalar<long>(
-            """
-            SELECT (SELECT count(*) - count(DISTINCT path) FROM files)
-                 + (SELECT count(*) - count(DISTINCT sha256) FROM photos)
-                 + (SELECT count(*) - count(DISTINCT photo_id || '/' || stage) FROM jobs)
-                 + (SELECT count(*) - count(DISTINCT photo_id) FROM photo_metadata)
-                 + (SELECT count(*) - count(DISTINCT photo_id) FROM photo_hashes)
-            """);
-        Assert.Equal((0, 0L), (lost, duplicated));
-        var photos = Library.Scalar<long>("SELECT count(*) FROM photos");
-        return "| scenario | runs | photos | lost | duplicated | daemon crashes | time to recover |\n" +
-               $"| {scenario} | 1 | {photos} | {lost} | {duplicated} | 0 | {recovered.TotalSeconds:F1} s to every job settled ({outcome}) |";
+
+        // The photo recorded at each name is the bytes there now, not what the name held before.
+        Assert.All(photos, path => Assert.Equal(Sha256(path), Library.Query<string>(
+            "SELECT p.sha256 FROM files f JOIN photos p ON p.id = f.photo_id WHERE f.path = @path AND f.status = 'present'", new { path }).SingleOrDefault()));
+        ReliabilityRow.ReportOneRun(
+            output, scenario, $"to every job settled: {outcome}", Library, [MetadataStage.StageName, ClusteringStage.StageName],
+            daemons: 1, daemon.Crashed ? 1 : 0, [recovered], photos);
     }
 
     public string? JobAt(string path, string stage) =>
