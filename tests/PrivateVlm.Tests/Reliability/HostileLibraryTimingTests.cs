@@ -51,7 +51,7 @@ public sealed class HostileLibraryTimingTests(ITestOutputHelper output) : IDispo
 
         // A first photo through every stage, so the daemon's own first-use costs (JIT, libvips start-up) are behind
         // it; then the stallers, with the good photos right behind them in the same queues.
-        _library.Drop(PhotoFactory.CorpusJpegs()[5], "warm-up.jpg");
+        var warmUp = _library.Drop(PhotoFactory.CorpusJpegs()[5], "warm-up.jpg");
         await Eventually.AssertAsync(
             () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 1,
             "the warm-up photo processed", Drain, () => Dump() + daemon.Output);
@@ -83,8 +83,11 @@ public sealed class HostileLibraryTimingTests(ITestOutputHelper output) : IDispo
 
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(40)));
-        output.WriteLine(
-            $"| per-file time limits: parser staller + decoder staller ahead of {photos.Count} photos (limits {parseLimit.TotalMilliseconds:F0} ms / {decodeLimit.TotalMilliseconds:F0} ms) | 1 | {photos.Count + 3} (incl. a warm-up) | 0 | 0 | 0 | n/a: each staller cut off at its limit, 1 attempt |");
+        ReliabilityRow.ReportOneRun(
+            output,
+            $"per-file time limits: parser staller + decoder staller ahead of {photos.Count} photos and a warm-up (limits {parseLimit.TotalMilliseconds:F0} ms / {decodeLimit.TotalMilliseconds:F0} ms)",
+            "nothing to recover from: each staller cut off at its limit, 1 attempt", _library, ["metadata", "clustering"],
+            daemons: 1, daemon.Crashed ? 1 : 0, [], photos: [.. photos, warmUp]);
     }
 
     [CorpusFact]
@@ -116,6 +119,7 @@ public sealed class HostileLibraryTimingTests(ITestOutputHelper output) : IDispo
         var (original, replacement, deletedContent) = (sources[0], sources[1], sources[2]);
 
         // First run: metadata only (clustering off), then stop.
+        bool firstCrashed;
         var replaced = _library.Drop(original, "replaced.jpg");
         var deleted = _library.Drop(deletedContent, "deleted.jpg");
         using (var first = DaemonProcess.Start(_library, new Dictionary<string, string> { ["PRIVATEVLM__Clustering__Enabled"] = "false" }))
@@ -125,6 +129,7 @@ public sealed class HostileLibraryTimingTests(ITestOutputHelper output) : IDispo
                 "metadata for both", Drain, () => Dump() + first.Output);
             first.Terminate();
             Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+            firstCrashed = first.Crashed;
         }
 
         // While it is stopped, one file is replaced by another picture and the other deleted. The second run queues
@@ -163,7 +168,9 @@ public sealed class HostileLibraryTimingTests(ITestOutputHelper output) : IDispo
 
         second.Terminate();
         Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(40)));
-        output.WriteLine("| file replaced / deleted while its photo waits for clustering (across a restart) | 1 | 3 | 0 | 0 | 0 | n/a |");
+        ReliabilityRow.ReportOneRun(
+            output, "file replaced / deleted while its photo waits for clustering (across a restart)", "nothing to recover from: no crash",
+            _library, ["metadata", "clustering"], daemons: 2, (firstCrashed ? 1 : 0) + (second.Crashed ? 1 : 0), []);
     }
 
     [CorpusFact]
