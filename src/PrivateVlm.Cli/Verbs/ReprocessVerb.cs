@@ -8,7 +8,8 @@ namespace PrivateVlm.Cli.Verbs;
 
 /// <summary>
 /// `privatevlm reprocess`: re-queues VLM jobs whose stored result was made with another prompt version than the
-/// configured one or copied from a photo that is no longer the near-duplicate representative (or one photo's job). The running daemon picks them up within its idle recheck (30 s).
+/// configured one or copied from a photo that is no longer the near-duplicate representative (or one photo's job).
+/// The running daemon picks them up within its idle recheck (30 s).
 /// </summary>
 internal static class ReprocessVerb
 {

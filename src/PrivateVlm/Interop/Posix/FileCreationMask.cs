@@ -7,10 +7,10 @@ internal static partial class FileCreationMask
 {
     private const uint GroupAndOthers = 0x3F; // octal 077
 
-    /// <summary>Masks every permission for group and others from now on; returns the mask it replaced.</summary>
-    public static uint ExcludeGroupAndOthers() =>
-        umask(GroupAndOthers) & 0x1FF; // mode_t is 16 bits on macOS: keep only the permission bits of the reply
+    /// <summary>Masks every permission for group and others from now on.</summary>
+    public static void ExcludeGroupAndOthers() => _ = umask(GroupAndOthers);
 
+    // mode_t is 32 bits on Linux and 16 on macOS; a 32-bit argument carries either, and the reply is not used.
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
 }

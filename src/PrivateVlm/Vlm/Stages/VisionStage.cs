@@ -239,8 +239,8 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         }
 
         var representativeId = representative.RepresentativeId;
-        if (_membership is not null && !VlmResultsTable.HasOwn(connection, representativeId, Name)
-            && !Ingest.PhotoFileRecords.HasPresentFile(connection, representativeId))
+        var described = VlmResultsTable.HasOwn(connection, representativeId, Name);
+        if (_membership is not null && !described && !Ingest.PhotoFileRecords.HasPresentFile(connection, representativeId))
         {
             // Deleted before it was described here: it never will be. Its group goes to the photos left; this one runs
             // again at once as whatever it now is (the new representative, or a member waiting for it).
@@ -253,7 +253,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
             return new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representativeId}");
         }
 
-        if (!VlmResultsTable.HasOwn(connection, representativeId, Name))
+        if (!described)
         {
             return null;
         }
