@@ -36,11 +36,15 @@ public static class ServiceVerb
         service.Options.Add(platform);
         service.Subcommands.Add(Install(env, dryRun, platform));
         service.Subcommands.Add(Uninstall(env, dryRun, platform));
-        service.Subcommands.Add(Simple("start", "Load and start the daemon (launchctl enable + bootstrap / systemctl --user enable --now).", env, dryRun, platform,
-            (controller, _, ct) => controller.StartAsync(ct)));
+        service.Subcommands.Add(Simple(
+            "start",
+            "Start the daemon (launchctl enable + kickstart, loading the job first only if it is not loaded / systemctl --user enable --now).",
+            env, dryRun, platform, (controller, _, ct) => controller.StartAsync(ct)));
         service.Subcommands.Add(Stop(env, dryRun, platform));
-        service.Subcommands.Add(Simple("restart", "Restart the daemon (launchctl kickstart -k / systemctl --user restart).", env, dryRun, platform,
-            (controller, _, ct) => controller.RestartAsync(ct)));
+        service.Subcommands.Add(Simple(
+            "restart",
+            "Stop the daemon (SIGTERM, wait for its drain) and start it again (launchctl kill SIGTERM + kickstart / systemctl --user restart).",
+            env, dryRun, platform, (controller, _, ct) => controller.RestartAsync(ct)));
         service.Subcommands.Add(Status(env, dryRun, platform, daemonHealth));
         return service;
     }
@@ -106,10 +110,18 @@ public static class ServiceVerb
     private static Command Stop(ServiceEnvironment env, Option<bool> dryRun, Option<ServicePlatform?> platform)
     {
         var disable = new Option<bool>("--disable") { Description = "Also keep it from starting at the next login until `service start`." };
-        var command = new Command("stop", "Stop the daemon (launchctl bootout: plain `launchctl stop` would be undone by KeepAlive / systemctl --user stop).");
+        var unload = new Option<bool>("--unload")
+        {
+            Description = "macOS: also unload the job (launchctl bootout), as uninstall does; a raw `launchctl start` then fails until `service start`.",
+        };
+        var command = new Command(
+            "stop",
+            "Stop the daemon and wait for it to exit (launchctl kill SIGTERM / systemctl --user stop). The job stays loaded and stays down " +
+            "until `service start`, a raw `launchctl start org.privatevlm.daemon` / `systemctl --user start privatevlm.service`, or the next login.");
         command.Options.Add(disable);
+        command.Options.Add(unload);
         command.SetAction((parse, ct) => RunAsync(parse, env, dryRun, platform,
-            (controller, _, token) => controller.StopAsync(parse.GetValue(disable), token), ct));
+            (controller, _, token) => controller.StopAsync(new ServiceStopRequest(parse.GetValue(disable), parse.GetValue(unload)), token), ct));
         return command;
     }
 

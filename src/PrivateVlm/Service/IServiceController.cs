@@ -14,11 +14,16 @@ public interface IServiceController
     /// <summary>Stops and removes the job and (unless kept) the app copy. Data and logs only with <paramref name="purgeData"/>.</summary>
     Task UninstallAsync(bool keepApp, bool purgeData, CancellationToken cancellationToken);
 
+    /// <summary>Starts the daemon; loads the job/unit first only when it is not loaded.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stops now; with <paramref name="disable"/> it also stays down at the next login until start.</summary>
-    Task StopAsync(bool disable, CancellationToken cancellationToken);
+    /// <summary>
+    /// SIGTERM through the service manager and waits for the daemon to exit; the job stays loaded unless the request
+    /// says otherwise, so it stays down only until a start (raw or ours) or the next login.
+    /// </summary>
+    Task StopAsync(ServiceStopRequest request, CancellationToken cancellationToken);
 
+    /// <summary>A stop that waits for the drain, then a start: never a SIGKILL of in-flight work.</summary>
     Task RestartAsync(CancellationToken cancellationToken);
 
     /// <summary>Null in a dry run, where the query command is printed instead of run.</summary>

@@ -14,6 +14,12 @@ public sealed record InstalledProgram(IReadOnlyList<string> Arguments)
 
     public string? WatchFolder => ValueOf("--watch");
 
+    /// <summary>The drain time the job was given (--shutdown-timeout), so stop waits as long as the service manager would.</summary>
+    public TimeSpan? ShutdownTimeout =>
+        int.TryParse(ValueOf("--shutdown-timeout"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+
     private string? ValueOf(string option)
     {
         for (var i = 0; i < Arguments.Count - 1; i++)

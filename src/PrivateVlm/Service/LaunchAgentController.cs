@@ -1,8 +1,11 @@
 namespace PrivateVlm.Service;
 
 /// <summary>
-/// macOS: a LaunchAgent in the gui/&lt;uid&gt; domain. Only the modern launchctl subcommands are used: `stop` would just
-/// be undone by KeepAlive, so stopping is bootout, and starting after a bootout is bootstrap again.
+/// macOS: a LaunchAgent in the gui/&lt;uid&gt; domain. Stop, start and restart keep the job loaded, so what the user
+/// types by hand (`launchctl stop|start org.privatevlm.daemon`) and what these verbs do can follow each other in any
+/// order. Stop is SIGTERM through launchd: the daemon drains and exits 0, and with KeepAlive {SuccessfulExit=false}
+/// launchd restarts only a job whose exit was not a clean 0 (launchd.plist(5)), so a requested stop stays stopped
+/// until the next start or login. bootout (unload) is for uninstall, reinstall and `stop --unload`.
 /// </summary>
 public sealed class LaunchAgentController(
     ServiceLocations locations,
@@ -16,6 +19,7 @@ public sealed class LaunchAgentController(
     private const int InputOutputError = 5;
     private const int BootstrapAttempts = 5;
     private static readonly TimeSpan BootstrapRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(500);
 
     public ServiceLocations Locations => locations;
 
@@ -55,26 +59,46 @@ public sealed class LaunchAgentController(
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         RequireInstalled();
-        return BootstrapAsync(cancellationToken);
-    }
 
-    public async Task StopAsync(bool disable, CancellationToken cancellationToken)
-    {
-        var result = await runner.RunAsync(ServiceCommand.Launchctl("bootout", ServiceTarget), cancellationToken);
-        if (result.Executed && !result.Succeeded)
+        // enable first: `stop --disable` (or a raw `launchctl disable`) must not outlive an explicit start.
+        await RequireAsync(ServiceCommand.Launchctl("enable", ServiceTarget), cancellationToken);
+        var kickstart = await runner.RunAsync(ServiceCommand.Launchctl("kickstart", ServiceTarget), cancellationToken);
+        if (!kickstart.Executed || kickstart.Succeeded)
         {
-            if (await IsLoadedAsync(cancellationToken))
-            {
-                throw new ServiceSetupException($"launchctl bootout failed ({result.ExitCode}): {result.Message}");
-            }
-
-            output.WriteLine("# not loaded: already stopped");
+            return; // started, or already running (kickstart without -k leaves a running instance alone)
         }
 
-        if (disable)
+        if (await PrintAsync(cancellationToken) is not null)
+        {
+            throw new ServiceSetupException($"launchctl kickstart failed ({kickstart.ExitCode}): {kickstart.Message}");
+        }
+
+        // Not loaded (never bootstrapped in this session, `stop --unload`, or a raw bootout): load it; RunAtLoad starts it.
+        output.WriteLine("# not loaded: loading it");
+        await BootstrapAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(ServiceStopRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Unload)
+        {
+            await UnloadAsync(cancellationToken);
+        }
+        else
+        {
+            var stopped = await TerminateAsync(cancellationToken);
+            if (stopped is { CleanExit: false })
+            {
+                throw new ServiceSetupException(
+                    $"The daemon exited with {stopped.LastExit ?? "an unknown status"} instead of 0 after SIGTERM, so launchd's KeepAlive starts it again. " +
+                    $"Its log is in {locations.LogDirectory}; `privatevlm service stop --unload` keeps it down.");
+            }
+        }
+
+        if (request.Disable)
         {
             await RequireAsync(ServiceCommand.Launchctl("disable", ServiceTarget), cancellationToken);
         }
@@ -82,19 +106,14 @@ public sealed class LaunchAgentController(
 
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
-        var result = await runner.RunAsync(ServiceCommand.Launchctl("kickstart", "-k", ServiceTarget), cancellationToken);
-        if (!result.Executed || result.Succeeded)
+        // Not `kickstart -k`: it kills the running instance without the drain (observed as SIGKILL, last exit status 9),
+        // and a photo in flight would be charged an attempt for a crash that never happened.
+        var stopped = await TerminateAsync(cancellationToken);
+        if (stopped is { CleanExit: false })
         {
-            return;
+            output.WriteLine($"# the daemon exited with {stopped.LastExit ?? "an unknown status"} instead of 0; starting it anyway");
         }
 
-        if (await IsLoadedAsync(cancellationToken))
-        {
-            throw new ServiceSetupException($"launchctl kickstart -k failed ({result.ExitCode}): {result.Message}");
-        }
-
-        // Not loaded (stopped with bootout): restarting means loading it again.
-        output.WriteLine("# not loaded: starting instead");
         await StartAsync(cancellationToken);
     }
 
@@ -135,7 +154,7 @@ public sealed class LaunchAgentController(
                 return;
             }
 
-            if (await IsLoadedAsync(cancellationToken))
+            if (await PrintAsync(cancellationToken) is not null)
             {
                 output.WriteLine("# already loaded");
                 await RequireAsync(ServiceCommand.Launchctl("kickstart", ServiceTarget), cancellationToken);
@@ -153,8 +172,101 @@ public sealed class LaunchAgentController(
         }
     }
 
-    private async Task<bool> IsLoadedAsync(CancellationToken cancellationToken) =>
-        (await runner.RunAsync(ServiceCommand.Launchctl("print", ServiceTarget), cancellationToken)).Succeeded;
+    private async Task UnloadAsync(CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(ServiceCommand.Launchctl("bootout", ServiceTarget), cancellationToken);
+        if (result.Executed && !result.Succeeded)
+        {
+            if (await PrintAsync(cancellationToken) is not null)
+            {
+                throw new ServiceSetupException($"launchctl bootout failed ({result.ExitCode}): {result.Message}");
+            }
+
+            output.WriteLine("# not loaded: already stopped");
+        }
+    }
+
+    /// <summary>What a stop ended with: whether the last exit was the clean 0 that keeps launchd from restarting the job.</summary>
+    private sealed record StopOutcome(bool CleanExit, string? LastExit);
+
+    /// <summary>
+    /// SIGTERM through launchd (`launchctl kill`, the modern form of `launchctl stop`), then waits until launchd reports
+    /// no process, bounded by the plist's ExitTimeOut (after which launchd itself sends SIGKILL) plus a margin. Null when
+    /// nothing was running or in a dry run.
+    /// </summary>
+    private async Task<StopOutcome?> TerminateAsync(CancellationToken cancellationToken)
+    {
+        var before = await runner.RunAsync(ServiceCommand.Launchctl("print", ServiceTarget), cancellationToken);
+        if (before.Executed && !before.Succeeded)
+        {
+            output.WriteLine("# not loaded: nothing to stop (`privatevlm service start` loads and starts it)");
+            return null;
+        }
+
+        var running = before.Executed ? LaunchctlPrint.Parse(before.StandardOutput).ProcessId : null;
+        if (before.Executed && running is null)
+        {
+            output.WriteLine("# not running: already stopped");
+            return null;
+        }
+
+        var limit = StopWaitLimit();
+        var kill = await runner.RunAsync(ServiceCommand.Launchctl("kill", "SIGTERM", ServiceTarget), cancellationToken);
+        if (!kill.Executed)
+        {
+            output.WriteLine($"# wait until `launchctl print {ServiceTarget}` shows no pid (at most {limit.TotalSeconds:0} s)");
+            return null;
+        }
+
+        if (!kill.Succeeded && await PrintAsync(cancellationToken) is { ProcessId: not null })
+        {
+            throw new ServiceSetupException($"launchctl kill SIGTERM failed ({kill.ExitCode}): {kill.Message}");
+        }
+
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var now = await PrintAsync(cancellationToken);
+            if (now is null)
+            {
+                return new StopOutcome(true, null); // unloaded meanwhile (a bootout from elsewhere): down all the same
+            }
+
+            // No process, or already another one: KeepAlive restarted it after an exit that was not a clean 0.
+            if (now.ProcessId is null || now.ProcessId != running)
+            {
+                var lastExit = now.LastSignal is null ? now.LastExitCode : $"{now.LastExitCode} (signal: {now.LastSignal})";
+                var clean = now.ProcessId is null && now.LastExitCode == "0";
+                output.WriteLine(clean
+                    ? $"# stopped (exit 0); still loaded: `launchctl start {ServiceLocations.LaunchdLabel}` or `privatevlm service start` starts it, and so does your next login"
+                    : $"# exited with {lastExit ?? "an unknown status"}");
+                return new StopOutcome(clean, lastExit);
+            }
+
+            if (time.GetElapsedTime(started) > limit)
+            {
+                throw new ServiceSetupException(
+                    $"The daemon (pid {running}) is still running {limit.TotalSeconds:0} s after SIGTERM. `launchctl print {ServiceTarget}` shows its state; " +
+                    $"`launchctl kill SIGKILL {ServiceTarget}` ends it (in-flight photos go back to the queue).");
+            }
+
+            await Task.Delay(StopPollInterval, time, cancellationToken);
+        }
+    }
+
+    /// <summary>ExitTimeOut of the installed plist (the daemon's drain + 15 s), plus 15 s for launchd's own SIGKILL to land.</summary>
+    private TimeSpan StopWaitLimit()
+    {
+        var drain = ReadInstalled()?.ShutdownTimeout ?? ServiceDefinition.DefaultShutdownTimeout;
+        return TimeSpan.FromSeconds(ServiceDefinition.StopTimeoutFor(drain) + 15);
+    }
+
+    /// <summary>launchd's view of the job; null when it is not loaded (or in a dry run, where nothing is asked).</summary>
+    private async Task<LaunchctlPrint.Fields?> PrintAsync(CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(ServiceCommand.Launchctl("print", ServiceTarget), cancellationToken);
+        return result.Succeeded ? LaunchctlPrint.Parse(result.StandardOutput) : null;
+    }
 
     private async Task RequireAsync(ServiceCommand command, CancellationToken cancellationToken)
     {

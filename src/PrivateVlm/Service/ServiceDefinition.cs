@@ -20,7 +20,10 @@ public sealed record ServiceDefinition(
     /// Launchd's ExitTimeOut / systemd's TimeoutStopSec: SIGTERM to SIGKILL. Must exceed the host's shutdown timeout or
     /// the last database writes get killed; 15 s covers process teardown after the host gives up (30 s -> 45 s).
     /// </summary>
-    public int StopTimeoutSeconds => (int)Math.Ceiling(ShutdownTimeout.TotalSeconds) + 15;
+    public int StopTimeoutSeconds => StopTimeoutFor(ShutdownTimeout);
+
+    /// <summary>The same rule for an installed job, whose drain time is read back from its arguments.</summary>
+    public static int StopTimeoutFor(TimeSpan shutdownTimeout) => (int)Math.Ceiling(shutdownTimeout.TotalSeconds) + 15;
 
     /// <summary>
     /// Minimum time between two starts (ThrottleInterval / RestartSec). 30 s instead of launchd's 10: a crash that

@@ -58,15 +58,20 @@ public sealed class SystemdUserUnitController(
         return RequireAsync(ServiceCommand.SystemctlUser("enable", "--now", Unit), cancellationToken);
     }
 
-    public async Task StopAsync(bool disable, CancellationToken cancellationToken)
+    /// <summary>
+    /// `systemctl --user stop` sends SIGTERM, waits for the exit (TimeoutStopSec) and leaves the unit stopped:
+    /// Restart=on-failure never restarts a unit stopped on request, whatever its exit status.
+    /// </summary>
+    public async Task StopAsync(ServiceStopRequest request, CancellationToken cancellationToken)
     {
         await RequireAsync(ServiceCommand.SystemctlUser("stop", Unit), cancellationToken);
-        if (disable)
+        if (request.Disable)
         {
             await RequireAsync(ServiceCommand.SystemctlUser("disable", Unit), cancellationToken);
         }
     }
 
+    /// <summary>stop (SIGTERM, drain, wait) then start, done by systemd in one job.</summary>
     public Task RestartAsync(CancellationToken cancellationToken) =>
         RequireAsync(ServiceCommand.SystemctlUser("restart", Unit), cancellationToken);
 

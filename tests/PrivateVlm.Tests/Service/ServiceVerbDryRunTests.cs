@@ -48,10 +48,12 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Theory]
-    [InlineData("launchd", new[] { "start" }, new[] { "launchctl enable " + Target, "launchctl bootstrap gui/501 PLIST" })]
-    [InlineData("launchd", new[] { "stop" }, new[] { "launchctl bootout " + Target })]
-    [InlineData("launchd", new[] { "stop", "--disable" }, new[] { "launchctl bootout " + Target, "launchctl disable " + Target })]
-    [InlineData("launchd", new[] { "restart" }, new[] { "launchctl kickstart -k " + Target })]
+    [InlineData("launchd", new[] { "start" }, new[] { "launchctl enable " + Target, "launchctl kickstart " + Target })]
+    [InlineData("launchd", new[] { "stop" }, new[] { "launchctl print " + Target, "launchctl kill SIGTERM " + Target })]
+    [InlineData("launchd", new[] { "stop", "--disable" }, new[] { "launchctl print " + Target, "launchctl kill SIGTERM " + Target, "launchctl disable " + Target })]
+    [InlineData("launchd", new[] { "stop", "--unload" }, new[] { "launchctl bootout " + Target })]
+    [InlineData("launchd", new[] { "stop", "--unload", "--disable" }, new[] { "launchctl bootout " + Target, "launchctl disable " + Target })]
+    [InlineData("launchd", new[] { "restart" }, new[] { "launchctl print " + Target, "launchctl kill SIGTERM " + Target, "launchctl enable " + Target, "launchctl kickstart " + Target })]
     [InlineData("launchd", new[] { "status" }, new[] { "launchctl print " + Target })]
     [InlineData("launchd", new[] { "uninstall" }, new[] { "launchctl bootout " + Target })]
     [InlineData("systemd", new[] { "start" }, new[] { "systemctl --user enable --now privatevlm.service" })]
