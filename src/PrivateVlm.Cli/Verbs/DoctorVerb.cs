@@ -70,7 +70,9 @@ internal static class DoctorVerb
             yield return problem is null
                 ? new DoctorFinding("watched folder", true, $"{full} can be listed")
                 : new DoctorFinding("watched folder", false, problem,
-                    problem.Contains("EPERM", StringComparison.Ordinal) ? FolderAccess.PrivacyFix : "fix the folder's permissions or choose another folder");
+                    problem.Contains("EPERM", StringComparison.Ordinal) ? FolderAccess.PrivacyFix
+                    : !Directory.Exists(full) ? $"mkdir -p {PrivateVlm.Service.ShellWord.Quote(full)}, or pass another --watch folder"
+                    : "fix the folder's permissions or choose another folder");
         }
     }
 
