@@ -2,6 +2,12 @@ using System.CommandLine;
 using PrivateVlm.Cli;
 using PrivateVlm.Cli.Verbs;
 
+// First, before anything else loads: a service manager's SIGTERM during start-up is a requested stop (exit 0).
+if (args.Length > 0 && args[0] == "run")
+{
+    StopSignals.Catch();
+}
+
 var root = new RootCommand("PrivateVlm: private photo understanding. Watches a folder and writes what it learns into SQLite.");
 foreach (var verb in VerbCatalog.All())
 {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,11 +12,6 @@ namespace PrivateVlm.Cli.Verbs;
 /// <summary>`privatevlm run --watch DIR`: the daemon in the foreground (what launchd/systemd start).</summary>
 internal static class RunVerb
 {
-    // Kept for the life of the process, never disposed: a SIGTERM that arrives while the host is already stopping or
-    // after it has stopped must not take the runtime's default action (exit 143, which launchd and systemd read as a
-    // crash) in place of the exit code the daemon chose.
-    private static PosixSignalRegistration[]? s_stopSignals;
-
     public const string ShutdownTimeoutKey = "Daemon:ShutdownTimeout";
 
     public static Command Create()
@@ -59,13 +53,10 @@ internal static class RunVerb
         PrivateFileMode.ApplyToThisProcess();
 
         // A stop requested while the host is still starting is still a requested stop (exit 0): the host's own
-        // SIGTERM handling only exists once it has started.
-        var stopRequested = new CancellationTokenSource();
-        s_stopSignals =
-        [
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopRequested.Cancel(); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopRequested.Cancel(); }),
-        ];
+        // SIGTERM handling only exists once it has started. Program registers these first thing; this covers callers
+        // that come straight here.
+        StopSignals.Catch();
+        var stopRequested = StopSignals.Requested;
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddPrivateVlmSources(flags);
@@ -115,8 +106,8 @@ internal static class RunVerb
         var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         try
         {
-            await host.StartAsync(stopRequested.Token);
-            await host.WaitForShutdownAsync(stopRequested.Token);
+            await host.StartAsync(stopRequested);
+            await host.WaitForShutdownAsync(stopRequested);
         }
         catch (OperationCanceledException) when (stopRequested.IsCancellationRequested || stopping.IsCancellationRequested)
         {
