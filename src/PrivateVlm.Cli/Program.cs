@@ -41,7 +41,7 @@ catch (Exception e) when (SettingProblem.Describe(e) is { } setting)
 catch (Exception e) when (e is not OperationCanceledException)
 {
     // Not a setting: a bug or something this build did not expect. The whole exception is what a bug report needs.
-    Console.Error.WriteLine($"privatevlm: unexpected error: {e}");
+    Console.Error.WriteLine($"privatevlm: Unhandled exception: {e}");
     return 1;
 }
 

@@ -75,6 +75,18 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
+    public async Task LaunchdStopDryRunSaysItWaitsForTheExitWithinExitTimeOut()
+    {
+        await InstallForRealWithRecordedCommands(ServicePlatform.Launchd);
+
+        var run = await Verb(ServicePlatform.Launchd, "stop", "--dry-run");
+
+        // ExitTimeOut of the installed plist (30 s drain + 15) plus 15 s for launchd's own SIGKILL to land.
+        Assert.Contains($"# wait until `launchctl print {Target}` shows no pid (at most 60 s)", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("bootout", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UninstallDryRunListsWhatItWouldRemove()
     {
         await InstallForRealWithRecordedCommands(ServicePlatform.Launchd);
