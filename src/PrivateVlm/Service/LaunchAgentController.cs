@@ -106,7 +106,7 @@ public sealed class LaunchAgentController(
 
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
-        // Not `kickstart -k`: it kills the running instance without the drain (observed as SIGKILL, last exit status 9),
+        // Not `kickstart -k`: it kills the running instance without the drain (reported on macOS as SIGKILL, last exit status 9),
         // and a photo in flight would be charged an attempt for a crash that never happened.
         var stopped = await TerminateAsync(cancellationToken);
         if (stopped is { CleanExit: false })
