@@ -110,7 +110,7 @@ public static class TierHealthRules
                 : new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but has not answered for {Duration(silent)}: {observation.Endpoint.Detail}");
         }
 
-        return Answering(observation, $"supervised, {server.Restarts} restart(s) so far");
+        return Answering(observation, $"supervised{KindOf(observation)}, {server.Restarts} restart(s) so far");
     }
 
     private static TierVerdict Unsupervised(TierObservation observation)
@@ -143,8 +143,11 @@ public static class TierHealthRules
                 : new TierVerdict(TierHealthState.Starting, "/health ok; warm-up completion pending");
         }
 
-        return Answering(observation, "not supervised");
+        return Answering(observation, "not supervised" + KindOf(observation));
     }
+
+    private static string KindOf(TierObservation observation) =>
+        observation.Endpoint.Kind == ModelServerKind.Auto ? "" : " " + observation.Endpoint.Kind.ToText();
 
     private static TierVerdict Answering(TierObservation observation, string who)
     {
