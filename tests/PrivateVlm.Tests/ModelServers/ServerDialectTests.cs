@@ -73,6 +73,13 @@ public sealed class ServerDialectTests : IDisposable
         // The deep tier gets a server of its own, so each server sees one tier's prompts in order.
         await using var deep = await FakeModelServerProcess.StartAsync(Arguments("0"));
         await using var quickUnsupervised = supervised ? null : await FakeModelServerProcess.StartAsync(Arguments(kind == "llama-server" ? "6" : "2"));
+        if (quickUnsupervised is not null)
+        {
+            // The fake's first answer in a fresh process (JIT) can take longer than health's 2 s limit on a loaded
+            // machine, which health would rightly call unresponsive: that first answer is not what this test is about.
+            using var first = await quickUnsupervised.Control.GetAsync("v1/models");
+        }
+
         var port = FreePort.Pick();
         var quickEndpoint = quickUnsupervised?.BaseUri ?? new Uri($"http://127.0.0.1:{port}/");
         var settings = StageSettings.Tiers(quickEndpoint, deep.BaseUri, TimeSpan.FromSeconds(20), options.Concurrency, options.Concurrency);
