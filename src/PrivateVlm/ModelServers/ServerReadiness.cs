@@ -62,8 +62,8 @@ public sealed class ServerReadiness(ModelServerProbe probe)
             return kind switch
             {
                 ModelServerKind.LlamaServer => ModelServerProbe.LlamaServerHealth(health),
-                ModelServerKind.Vllm => Vllm(health),
-                _ => MlxVlm(health, model),
+                ModelServerKind.Vllm => VllmHealth(health),
+                _ => MlxVlmHealth(health, model),
             };
         }
 
@@ -86,11 +86,11 @@ public sealed class ServerReadiness(ModelServerProbe probe)
     private async Task<EndpointProbe> VllmAsync(Uri endpoint, CancellationToken cancellationToken)
     {
         var (health, failure) = await probe.AskAsync(new Uri(endpoint, "health"), "GET /health", ModelServerProbe.MaxHealthBytes, cancellationToken);
-        return health is null ? failure! with { Kind = ModelServerKind.Vllm } : Vllm(health);
+        return health is null ? failure! with { Kind = ModelServerKind.Vllm } : VllmHealth(health);
     }
 
-    // vLLM's /health carries no body: its status is the whole answer.
-    private static EndpointProbe Vllm(HttpAnswer health) => health.Status switch
+    /// <summary>vLLM's /health carries no body: its status is the whole answer (200 up, 503 engine dead).</summary>
+    public static EndpointProbe VllmHealth(HttpAnswer health) => health.Status switch
     {
         HttpStatusCode.OK => new EndpointProbe(EndpointAnswer.Ok, "vLLM /health 200", ModelServerKind.Vllm),
         HttpStatusCode.ServiceUnavailable => new EndpointProbe(EndpointAnswer.Failing,
@@ -101,10 +101,11 @@ public sealed class ServerReadiness(ModelServerProbe probe)
     private async Task<EndpointProbe> MlxVlmAsync(Uri endpoint, string? model, CancellationToken cancellationToken)
     {
         var (health, failure) = await probe.AskAsync(new Uri(endpoint, "health"), "GET /health", ModelServerProbe.MaxHealthBytes, cancellationToken);
-        return health is null ? failure! with { Kind = ModelServerKind.MlxVlm } : MlxVlm(health, model);
+        return health is null ? failure! with { Kind = ModelServerKind.MlxVlm } : MlxVlmHealth(health, model);
     }
 
-    private static EndpointProbe MlxVlm(HttpAnswer health, string? model)
+    /// <summary>mlx_vlm's /health: up when healthy; without a configured model the tier is told to name one.</summary>
+    public static EndpointProbe MlxVlmHealth(HttpAnswer health, string? model)
     {
         if (health.Status != HttpStatusCode.OK)
         {

@@ -48,6 +48,26 @@ public sealed class ServerDialectTests : IDisposable
         Assert.True(new PhotoEgressGuard(allowed).IsAllowed(endpoint), $"{kind}: {endpoint} would be refused");
     }
 
+    [Fact]
+    public void The_main_readme_table_shows_the_settings_of_the_tested_examples()
+    {
+        var readme = File.ReadAllText(Path.Combine(Corpus.RepositoryRoot, "README.md"));
+        var rows = System.Text.RegularExpressions.Regex.Matches(readme, @"^\| (?<server>[^|]+?) \| `(?<json>""(Quick|Deep)"": \{[^`]+\})`", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.Equal(KindNames.Length, rows.Count);
+        foreach (System.Text.RegularExpressions.Match row in rows)
+        {
+            var server = row.Groups["server"].Value;
+            var kind = KindNames.Single(k => server.StartsWith(k, StringComparison.Ordinal)
+                || server.Replace("_", "-", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).StartsWith(k, StringComparison.OrdinalIgnoreCase));
+            var table = new ReadmeServerExample(kind, "", "{ \"Tiers\": { " + row.Groups["json"].Value + " } }").Tier();
+            var tested = ReadmeServerExample.All[kind].Tier();
+            Assert.Equal(tested.Tier, table.Tier);
+            Assert.Equal(tested.Options.EndpointUris(), table.Options.EndpointUris());
+            Assert.Equal(tested.Options.Model, table.Options.Model);
+            Assert.Equal(tested.Options.Concurrency, table.Options.Concurrency);
+        }
+    }
+
     /// <summary>vLLM and mlx_vlm refuse connections while they load, so only a supervised one can be seen starting;
     /// llama-server answers 503, Ollama and LM Studio hold the first request while they load, which an unsupervised
     /// tier sees too.</summary>
@@ -73,13 +93,6 @@ public sealed class ServerDialectTests : IDisposable
         // The deep tier gets a server of its own, so each server sees one tier's prompts in order.
         await using var deep = await FakeModelServerProcess.StartAsync(Arguments("0"));
         await using var quickUnsupervised = supervised ? null : await FakeModelServerProcess.StartAsync(Arguments(kind == "llama-server" ? "6" : "2"));
-        if (quickUnsupervised is not null)
-        {
-            // The fake's first answer in a fresh process (JIT) can take longer than health's 2 s limit on a loaded
-            // machine, which health would rightly call unresponsive: that first answer is not what this test is about.
-            using var first = await quickUnsupervised.Control.GetAsync("v1/models");
-        }
-
         var port = FreePort.Pick();
         var quickEndpoint = quickUnsupervised?.BaseUri ?? new Uri($"http://127.0.0.1:{port}/");
         var settings = StageSettings.Tiers(quickEndpoint, deep.BaseUri, TimeSpan.FromSeconds(20), options.Concurrency, options.Concurrency);
