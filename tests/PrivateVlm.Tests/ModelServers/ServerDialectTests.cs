@@ -92,7 +92,7 @@ public sealed class ServerDialectTests : IDisposable
 
         // The deep tier gets a server of its own, so each server sees one tier's prompts in order.
         await using var deep = await FakeModelServerProcess.StartAsync(Arguments("0"));
-        await using var quickUnsupervised = supervised ? null : await FakeModelServerProcess.StartAsync(Arguments(kind == "llama-server" ? "6" : "2"));
+        await using var quickUnsupervised = supervised ? null : await FakeModelServerProcess.StartAsync(Arguments(kind == "llama-server" ? "3" : "2"));
         var port = FreePort.Pick();
         var quickEndpoint = quickUnsupervised?.BaseUri ?? new Uri($"http://127.0.0.1:{port}/");
         var settings = StageSettings.Tiers(quickEndpoint, deep.BaseUri, TimeSpan.FromSeconds(20), options.Concurrency, options.Concurrency);
