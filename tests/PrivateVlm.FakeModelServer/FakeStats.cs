@@ -37,7 +37,7 @@ public sealed class FakeStats
         Interlocked.Add(ref _hugeBytesWritten, bytesWritten);
     }
 
-    public object Snapshot(int maxConcurrent, int inFlight)
+    public object Snapshot(int maxConcurrent, int inFlight, int modelLoads, int modelSwitches)
     {
         var imageTokens = _imageTokens.ToArray();
         return new
@@ -54,6 +54,8 @@ public sealed class FakeStats
             hangs = Interlocked.Read(ref _hangs),
             hugeBodies = Interlocked.Read(ref _hugeBodies),
             hugeBytesWritten = Interlocked.Read(ref _hugeBytesWritten),
+            modelLoads,
+            modelSwitches,
         };
     }
 }

@@ -6,11 +6,13 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using PrivateVlm.FakeModelServer;
 using PrivateVlm.FakeModelServer.Completions;
+using PrivateVlm.FakeModelServer.Dialects;
 using PrivateVlm.FakeModelServer.Faults;
 using PrivateVlm.FakeModelServer.Slots;
 
 // A stand-in for llama-server (see README.md): same endpoints, bodies and failure modes as the recorded transcripts
-// in shared/reference/llama-server-transcripts, plus scriptable faults. It binds 127.0.0.1 only.
+// in shared/reference/llama-server-transcripts, plus scriptable faults; --dialect answers like vLLM, Ollama,
+// mlx_vlm.server or LM Studio instead. It binds 127.0.0.1 only.
 ServerSettings settings;
 try
 {
@@ -25,7 +27,12 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 
 var time = TimeProvider.System;
 var port = settings.Port;
-if (settings.RefuseTime > TimeSpan.Zero)
+// How each server spends its loading time: llama-server answers 503 on every endpoint, vLLM and mlx_vlm keep the port
+// closed, Ollama and LM Studio answer at once and hold the first request while they load.
+var dialect = settings.Dialect;
+var refuseTime = settings.RefuseTime + (dialect.RefusesWhileLoading() ? settings.LoadTime : TimeSpan.Zero);
+var answers503While = dialect == Dialect.LlamaServer ? settings.LoadTime : TimeSpan.Zero;
+if (refuseTime > TimeSpan.Zero)
 {
     if (port == 0)
     {
@@ -38,7 +45,7 @@ if (settings.RefuseTime > TimeSpan.Zero)
 
     Console.Out.WriteLine($"listening on http://127.0.0.1:{port}");
     Console.Out.Flush();
-    await Task.Delay(settings.RefuseTime, time);
+    await Task.Delay(refuseTime, time);
 }
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -64,7 +71,8 @@ catch (Exception e) when (e is FormatException or JsonException or IOException)
 
 var slots = new SlotPool(settings.Slots);
 var stats = new FakeStats();
-var chat = new ChatCompletionEndpoint(settings, faults, slots, stats, time);
+var memory = new ModelMemory(dialect, settings.ModelId, dialect.LoadsOnDemand() || dialect == Dialect.MlxVlm ? settings.LoadTime : TimeSpan.Zero, time);
+var chat = new ChatCompletionEndpoint(settings, faults, slots, stats, memory, time);
 var app = builder.Build();
 var readyAt = time.GetTimestamp();
 
@@ -92,7 +100,7 @@ app.Use(async (http, next) =>
         return;
     }
 
-    if (flapped == FaultKind.FlapLoading || time.GetElapsedTime(readyAt) < settings.LoadTime)
+    if (flapped == FaultKind.FlapLoading || time.GetElapsedTime(readyAt) < answers503While)
     {
         if (path == "/v1/chat/completions")
         {
@@ -107,24 +115,10 @@ app.Use(async (http, next) =>
     await next(http);
 });
 
-app.MapGet("/health", () => Results.Json(new { status = "ok" }));
-app.MapGet("/props", () => Results.Json(new
-{
-    total_slots = settings.Slots,
-    model_path = settings.ModelId,
-    modalities = new { vision = true, audio = false },
-    media_marker = "<__media__>",
-    default_generation_settings = new { n_ctx = settings.SlotContext },
-    n_ctx = settings.SlotContext,
-}));
-app.MapGet("/v1/models", () => Results.Json(new
-{
-    @object = "list",
-    data = new[] { new { id = settings.ModelId, @object = "model", created = time.GetUtcNow().ToUnixTimeSeconds(), owned_by = "llamacpp" } },
-}));
+DialectRoutes.Map(app, settings, memory, time);
 app.MapPost("/v1/chat/completions", chat.HandleAsync);
 
-app.MapGet("/fake/stats", () => Results.Json(stats.Snapshot(slots.MaxConcurrent, slots.InFlight)));
+app.MapGet("/fake/stats", () => Results.Json(stats.Snapshot(slots.MaxConcurrent, slots.InFlight, memory.Loads, memory.Switches)));
 app.MapGet("/fake/faults", () => Results.Json(faults.Describe()));
 app.MapPost("/fake/faults", async (HttpContext http) =>
 {
@@ -144,11 +138,12 @@ app.MapPost("/fake/faults", async (HttpContext http) =>
 });
 
 await app.StartAsync();
+await AnswerOnceAsync(app); // a real server answers its first request in milliseconds: no JIT pause in anyone's first probe
 readyAt = time.GetTimestamp(); // loading starts once the port accepts connections
 faults.RestartClock(); // so do flap periods
 _ = CrashWhenDueAsync(faults);
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-if (settings.RefuseTime <= TimeSpan.Zero)
+if (refuseTime <= TimeSpan.Zero)
 {
     Console.Out.WriteLine($"listening on {address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)}");
     Console.Out.Flush();
@@ -156,6 +151,22 @@ if (settings.RefuseTime <= TimeSpan.Zero)
 
 await app.WaitForShutdownAsync();
 return 0;
+
+// Runs one request through Kestrel, the middleware, routing and JSON once, before the port is announced. /fake/*
+// is outside the stats, faults and loading, so nothing a test counts or scripts is touched.
+static async Task AnswerOnceAsync(WebApplication app)
+{
+    var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+    try
+    {
+        using var answer = await client.GetAsync(new Uri(new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), "/fake/stats"));
+    }
+    catch (HttpRequestException e)
+    {
+        await Console.Error.WriteLineAsync("fake-model-server: warming up failed: " + e.Message);
+    }
+}
 
 // crash-after: dies like a server killed by the kernel's OOM killer (SIGKILL, exit 137), with requests in flight.
 static async Task CrashWhenDueAsync(FaultScript faults)

@@ -1,11 +1,18 @@
 using System.Globalization;
+using PrivateVlm.FakeModelServer.Dialects;
 
 namespace PrivateVlm.FakeModelServer;
 
-/// <summary>Command line of the fake llama-server. Unknown or malformed arguments stop the process with exit code 2.</summary>
+/// <summary>Command line of the fake model server. Unknown or malformed arguments stop the process with exit code 2.</summary>
 public sealed record ServerSettings
 {
     public int Port { get; init; }
+
+    /// <summary>Which server to answer like (--dialect); llama-server by default.</summary>
+    public Dialect Dialect { get; init; } = Dialect.LlamaServer;
+
+    /// <summary>vLLM's --enable-prompt-tokens-details: usage.prompt_tokens_details.cached_tokens is sent only then.</summary>
+    public bool PromptTokensDetails { get; init; }
 
     public TimeSpan LoadTime { get; init; }
 
@@ -36,6 +43,7 @@ public sealed record ServerSettings
     {
         var settings = new ServerSettings();
         var faults = new List<string>();
+        string? modelId = null;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -50,7 +58,9 @@ public sealed record ServerSettings
                 "--port" => settings with { Port = Integer() },
                 "--load-seconds" => settings with { LoadTime = TimeSpan.FromSeconds(Seconds()) },
                 "--refuse-seconds" => settings with { RefuseTime = TimeSpan.FromSeconds(Seconds()) },
-                "--model-id" => settings with { ModelId = Value() },
+                "--model-id" => settings with { ModelId = modelId = Value() },
+                "--dialect" => settings with { Dialect = DialectNames.Parse(Value()) },
+                "--enable-prompt-tokens-details" => settings with { PromptTokensDetails = true },
                 "--ctx" or "-c" => settings with { Context = Integer() },
                 "--slots" or "-np" => settings with { Slots = Math.Max(1, Integer()) },
                 "--service-ms" => settings with { ServiceTime = TimeSpan.FromMilliseconds(Seconds()) },
@@ -62,7 +72,7 @@ public sealed record ServerSettings
             };
         }
 
-        return settings with { Faults = faults };
+        return settings with { Faults = faults, ModelId = modelId ?? settings.Dialect.DefaultModelId() };
     }
 
     private static ServerSettings AddFault(ServerSettings settings, List<string> faults, string fault)

@@ -9,18 +9,23 @@ using PrivateVlm.Vlm.Resilience;
 
 namespace PrivateVlm.Health;
 
-/// <summary>One tier as the monitor watches it: its settings, whether it is enabled, and its supervisor if any.</summary>
-public sealed record WatchedTier(string Tier, TierEnablement.Decision Enablement, TierOptions Options, ModelServerSupervisor? Server);
+/// <summary>One tier as the monitor watches it: its settings, whether it is enabled, its supervisor if any, and the
+/// kind of server its endpoints run (Tiers:&lt;Tier&gt;:ServerKind; auto = found out from their answers).</summary>
+public sealed record WatchedTier(
+    string Tier, TierEnablement.Decision Enablement, TierOptions Options, ModelServerSupervisor? Server,
+    ModelServerKind Kind = ModelServerKind.Auto);
 
 /// <summary>
-/// Gathers each tier's observations every poll (supervised process snapshot, GET /health, /slots, circuit state,
-/// a warm-up completion for unsupervised endpoints), turns them into states with <see cref="TierHealthRules"/>, logs
-/// every change and writes tier_health so `privatevlm health` can read it from another process.
+/// Gathers each tier's observations every poll, for every endpoint in its pool (supervised process snapshot, the
+/// server kind's own health question, /slots, circuit state, a warm-up completion for unsupervised endpoints), turns
+/// them into states with <see cref="TierHealthRules"/>, logs every change and writes tier_health so
+/// `privatevlm health` can read it from another process.
 /// </summary>
 public sealed partial class TierHealthMonitor : BackgroundService
 {
     private readonly IReadOnlyList<WatchedTier> _tiers;
     private readonly ModelServerProbe _probe;
+    private readonly ServerReadiness _readiness;
     private readonly EndpointCircuits _circuits;
     private readonly PhotoEgressGuard _egress;
     private readonly LibraryDatabase _database;
@@ -40,6 +45,7 @@ public sealed partial class TierHealthMonitor : BackgroundService
     {
         _tiers = tiers;
         _probe = probe;
+        _readiness = new ServerReadiness(probe);
         _circuits = circuits;
         _egress = egress;
         _database = database;
@@ -109,57 +115,77 @@ public sealed partial class TierHealthMonitor : BackgroundService
             return new TierObservation(tier.Tier, false, null, new EndpointProbe(EndpointAnswer.NotAsked, ""), DisabledReason: tier.Enablement.Reason);
         }
 
-        Uri endpoint;
+        IReadOnlyList<Uri> endpoints;
         try
         {
-            endpoint = tier.Server?.Plan.Endpoint ?? tier.Options.EndpointUris()[0];
+            var configured = tier.Options.EndpointUris();
+            // The supervised server is the pool's first endpoint (its plan says which); the others are watched as unsupervised.
+            endpoints = tier.Server?.Plan.Endpoint is { } supervised ? [supervised, .. configured.Where(e => e != supervised)] : configured;
         }
         catch (InvalidOperationException e)
         {
             return new TierObservation(tier.Tier, true, tier.Server?.Snapshot(), new EndpointProbe(EndpointAnswer.NotAsked, e.Message));
         }
 
+        var observations = await Task.WhenAll(endpoints.Select((endpoint, i) => ObserveEndpointAsync(tier, endpoint, i == 0 ? tier.Server : null, cancellationToken)));
+        return observations.Length == 1
+            ? observations[0]
+            : observations[0] with { Pool = endpoints.Zip(observations, (e, o) => new EndpointObservation(e, o)).ToList() };
+    }
+
+    private async Task<TierObservation> ObserveEndpointAsync(WatchedTier tier, Uri endpoint, ModelServerSupervisor? supervisor, CancellationToken cancellationToken)
+    {
+        var key = tier.Tier + " " + endpoint;
         if (!_egress.IsAllowed(endpoint))
         {
-            return new TierObservation(tier.Tier, true, tier.Server?.Snapshot(), new EndpointProbe(EndpointAnswer.NotAsked,
+            return new TierObservation(tier.Tier, true, supervisor?.Snapshot(), new EndpointProbe(EndpointAnswer.NotAsked,
                 $"the endpoint {endpoint} is not loopback and not in Vlm:AllowedRemoteHosts: the tier refuses to send photos there"));
         }
 
-        var probe = await _probe.HealthAsync(tier.Server?.Plan.HealthUrl ?? new Uri(endpoint, "health"), cancellationToken);
+        var probe = await _readiness.AskAsync(endpoint, tier.Kind, tier.Options.Model, supervisor?.Plan.HealthUrl, cancellationToken);
         bool? slotsFull = null;
-        if (probe.Answer == EndpointAnswer.Ok)
+        if (probe.Answer == EndpointAnswer.Ok && probe.Kind == ModelServerKind.LlamaServer)
         {
             slotsFull = await _probe.SlotsFullAsync(endpoint, cancellationToken);
         }
 
         // Taken after the probes: a server killed while /health was asked shows as dead, not as alive-but-refusing.
-        var server = tier.Server?.Snapshot();
+        var server = supervisor?.Snapshot();
         var circuit = _circuits.Describe(tier.Tier, endpoint);
         var warmedUp = false;
         string? warmUpProblem = null;
         if (server is null)
         {
-            (warmedUp, warmUpProblem) = WarmUpState(tier, endpoint, probe.Answer == EndpointAnswer.Ok, cancellationToken);
+            (warmedUp, warmUpProblem) = WarmUpState(key, tier, endpoint, probe, cancellationToken);
+            if (!warmedUp && warmUpProblem is null && probe.Kind.LoadsOnDemand() && probe.ModelLoaded == false && _warmUps.ContainsKey(key))
+            {
+                // Ollama and LM Studio hold a request for a model they are still loading: that is a load in progress.
+                probe = probe with
+                {
+                    Answer = EndpointAnswer.Loading,
+                    Detail = $"{probe.Kind.ToText()} is loading {tier.Options.Model ?? "its model"} for the warm-up request (requests wait meanwhile): {probe.Detail}",
+                };
+            }
         }
 
         TimeSpan? notAnsweringFor = null;
         if (server is { Phase: ServerPhase.Ready, Alive: true } && probe.Answer != EndpointAnswer.Ok)
         {
-            notAnsweringFor = _time.GetUtcNow() - _silentSince.GetOrAdd(tier.Tier, _time.GetUtcNow());
+            notAnsweringFor = _time.GetUtcNow() - _silentSince.GetOrAdd(key, _time.GetUtcNow());
         }
         else
         {
-            _silentSince.TryRemove(tier.Tier, out _);
+            _silentSince.TryRemove(key, out _);
         }
 
         TimeSpan? loadingFor = null;
         if (server is null && probe.Answer == EndpointAnswer.Loading)
         {
-            loadingFor = _time.GetUtcNow() - _loadingSince.GetOrAdd(tier.Tier, _time.GetUtcNow());
+            loadingFor = _time.GetUtcNow() - _loadingSince.GetOrAdd(key, _time.GetUtcNow());
         }
         else
         {
-            _loadingSince.TryRemove(tier.Tier, out _);
+            _loadingSince.TryRemove(key, out _);
         }
 
         return new TierObservation(tier.Tier, true, server, probe, warmedUp, warmUpProblem, slotsFull,
@@ -171,25 +197,30 @@ public sealed partial class TierHealthMonitor : BackgroundService
     /// Unsupervised endpoints prove readiness with one warm-up completion per time they come up; it runs beside the
     /// polls (a busy server may take a while to answer) and is forgotten when the endpoint stops answering.
     /// </summary>
-    private (bool WarmedUp, string? Problem) WarmUpState(WatchedTier tier, Uri endpoint, bool healthy, CancellationToken cancellationToken)
+    private (bool WarmedUp, string? Problem) WarmUpState(string key, WatchedTier tier, Uri endpoint, EndpointProbe probe, CancellationToken cancellationToken)
     {
-        if (!healthy)
+        if (probe.Answer != EndpointAnswer.Ok)
         {
-            _warmUps.TryRemove(tier.Tier, out _);
-            _warmUpProblems.TryRemove(tier.Tier, out _);
+            _warmUps.TryRemove(key, out _);
+            _warmUpProblems.TryRemove(key, out _);
             return (false, null);
         }
 
-        var warmUp = _warmUps.GetOrAdd(tier.Tier, _ =>
+        var warmUp = _warmUps.GetOrAdd(key, _ =>
         {
-            _warmUpStarted[tier.Tier] = _time.GetUtcNow();
+            _warmUpStarted[key] = _time.GetUtcNow();
             return _probe.WarmUpAsync(endpoint, tier.Options.Model, cancellationToken);
         });
         if (!warmUp.IsCompleted)
         {
+            if (probe.Kind.LoadsOnDemand() && probe.ModelLoaded == false)
+            {
+                return (false, null); // the server is loading the model for this request; its expected start time bounds that
+            }
+
             // A one-token answer that takes longer than a whole photo may is no start-up delay: /health answers, so
             // the server is not loading, and its inference is stuck.
-            var pending = _time.GetUtcNow() - _warmUpStarted.GetValueOrDefault(tier.Tier, _time.GetUtcNow());
+            var pending = _time.GetUtcNow() - _warmUpStarted.GetValueOrDefault(key, _time.GetUtcNow());
             if (pending > tier.Options.Timeout)
             {
                 return (false, $"the warm-up completion has given no answer for {TierHealthRules.Duration(pending)} " +
@@ -197,18 +228,18 @@ public sealed partial class TierHealthMonitor : BackgroundService
             }
 
             // Until a retry succeeds, the last failure still stands (no flapping between starting and degraded).
-            return (false, _warmUpProblems.GetValueOrDefault(tier.Tier));
+            return (false, _warmUpProblems.GetValueOrDefault(key));
         }
 
         var problem = warmUp.IsCompletedSuccessfully ? warmUp.Result : "warm-up completion failed";
         if (problem is null)
         {
-            _warmUpProblems.TryRemove(tier.Tier, out _);
+            _warmUpProblems.TryRemove(key, out _);
             return (true, null);
         }
 
-        _warmUpProblems[tier.Tier] = problem;
-        _warmUps.TryRemove(tier.Tier, out _); // try again at the next poll
+        _warmUpProblems[key] = problem;
+        _warmUps.TryRemove(key, out _); // try again at the next poll
         return (false, problem);
     }
 

@@ -26,9 +26,41 @@ public static class TierHealthRules
             return new TierVerdict(TierHealthState.Disabled, observation.DisabledReason ?? "not configured");
         }
 
+        if (observation.Pool is { Count: > 1 } pool)
+        {
+            return Pooled(pool.Select(p => (p.Endpoint, Verdict: Evaluate(p.Observation with { Pool = null }, now))).ToList());
+        }
+
         return observation.Server is { } server
             ? Supervised(observation, server, now)
             : Unsupervised(observation);
+    }
+
+    /// <summary>
+    /// A tier spread over several endpoints serves while any of them does (the router sends photos to those), but one
+    /// that does not is worth a look: the tier is then degraded, and the detail names every endpoint's state. With
+    /// none serving, the tier is as well off as its best endpoint (starting before degraded before down).
+    /// </summary>
+    private static TierVerdict Pooled(IReadOnlyList<(Uri Endpoint, TierVerdict Verdict)> pool)
+    {
+        var each = string.Join("; ", pool.Select(p => $"{p.Endpoint} {p.Verdict.State.ToText()}: {p.Verdict.Detail}"));
+        var serving = pool.Count(p => p.Verdict.State is TierHealthState.Ready or TierHealthState.Busy);
+        if (serving == pool.Count)
+        {
+            return pool.All(p => p.Verdict.State == TierHealthState.Busy)
+                ? new TierVerdict(TierHealthState.Busy, $"every slot of all {pool.Count} endpoints is busy, new photos wait: {each}")
+                : new TierVerdict(TierHealthState.Ready, $"{pool.Count} endpoints serving: {each}");
+        }
+
+        if (serving > 0)
+        {
+            return new TierVerdict(TierHealthState.Degraded, $"{serving} of {pool.Count} endpoints serving, photos go to those: {each}");
+        }
+
+        var best = pool.Select(p => p.Verdict.State)
+            .OrderBy(s => s switch { TierHealthState.Starting => 0, TierHealthState.Degraded => 1, _ => 2 })
+            .First();
+        return new TierVerdict(best, $"none of {pool.Count} endpoints serving: {each}");
     }
 
     private static TierVerdict Supervised(TierObservation observation, ServerSnapshot server, DateTimeOffset now)
@@ -78,7 +110,7 @@ public static class TierHealthRules
                 : new TierVerdict(TierHealthState.Degraded, $"pid {server.ProcessId} is running but has not answered for {Duration(silent)}: {observation.Endpoint.Detail}");
         }
 
-        return Answering(observation, $"supervised, {server.Restarts} restart(s) so far");
+        return Answering(observation, $"supervised{KindOf(observation)}, {server.Restarts} restart(s) so far");
     }
 
     private static TierVerdict Unsupervised(TierObservation observation)
@@ -111,8 +143,11 @@ public static class TierHealthRules
                 : new TierVerdict(TierHealthState.Starting, "/health ok; warm-up completion pending");
         }
 
-        return Answering(observation, "not supervised");
+        return Answering(observation, "not supervised" + KindOf(observation));
     }
+
+    private static string KindOf(TierObservation observation) =>
+        observation.Endpoint.Kind == ModelServerKind.Auto ? "" : " " + observation.Endpoint.Kind.ToText();
 
     private static TierVerdict Answering(TierObservation observation, string who)
     {

@@ -20,7 +20,8 @@ public static class TierHealthServiceCollectionExtensions
     /// (Health:HttpPort). Call after <see cref="ModelServersServiceCollectionExtensions.AddModelServers"/> so
     /// supervised tiers are watched through their process.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Health:HttpAddress is not a loopback address, or a bad setting.</exception>
+    /// <exception cref="InvalidOperationException">Health:HttpAddress is not a loopback address, or a bad setting
+    /// (an unknown Tiers:&lt;Tier&gt;:ServerKind included).</exception>
     public static IServiceCollection AddTierHealth(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(HealthOptions.Section).Get<HealthOptions>() ?? new HealthOptions();
@@ -41,7 +42,8 @@ public static class TierHealthServiceCollectionExtensions
         }
 
         var tiers = TierSettings.Names
-            .Select(tier => (Tier: tier, Enablement: TierEnablement.For(configuration, tier), Options: TierSettings.Read(configuration, tier)))
+            .Select(tier => (Tier: tier, Enablement: TierEnablement.For(configuration, tier), Options: TierSettings.Read(configuration, tier),
+                Kind: TierSettings.Kind(configuration, tier)))
             .ToList();
         var allowedHosts = configuration.GetSection(VlmOptions.Section).Get<VlmOptions>()?.AllowedRemoteHosts ?? [];
 
@@ -52,7 +54,7 @@ public static class TierHealthServiceCollectionExtensions
         {
             var supervisors = sp.GetServices<ModelServerSupervisor>().ToDictionary(s => s.Tier, StringComparer.Ordinal);
             return new TierHealthMonitor(
-                tiers.Select(t => new WatchedTier(t.Tier, t.Enablement, t.Options, supervisors.GetValueOrDefault(t.Tier))).ToList(),
+                tiers.Select(t => new WatchedTier(t.Tier, t.Enablement, t.Options, supervisors.GetValueOrDefault(t.Tier), t.Kind)).ToList(),
                 sp.GetRequiredService<ModelServerProbe>(),
                 sp.GetRequiredService<EndpointCircuits>(),
                 new PhotoEgressGuard(allowedHosts),

@@ -22,6 +22,8 @@ namespace PrivateVlm.Health;
 /// <param name="ExpectedStartTime">Unsupervised tiers: how long loading may take before it counts as degraded.</param>
 /// <param name="NotAnsweringFor">How long the endpoint of a supervised, ready server has failed its health checks
 /// (null while it answers).</param>
+/// <param name="Pool">A tier with several endpoints: each one's own observation (this record's other fields are the
+/// first endpoint's); null for a single endpoint.</param>
 public sealed record TierObservation(
     string Tier,
     bool Enabled,
@@ -35,7 +37,11 @@ public sealed record TierObservation(
     string? DisabledReason = null,
     TimeSpan? NotAnsweringFor = null,
     TimeSpan? LoadingFor = null,
-    TimeSpan? ExpectedStartTime = null);
+    TimeSpan? ExpectedStartTime = null,
+    IReadOnlyList<EndpointObservation>? Pool = null);
+
+/// <summary>One endpoint of a tier's pool and what was observed there.</summary>
+public sealed record EndpointObservation(Uri Endpoint, TierObservation Observation);
 
 /// <summary>The verdict: state plus a sentence a user can act on.</summary>
 public sealed record TierVerdict(TierHealthState State, string Detail);

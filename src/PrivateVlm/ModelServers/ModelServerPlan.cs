@@ -8,7 +8,8 @@ namespace PrivateVlm.ModelServers;
 /// where its readiness is asked. A configuration that cannot be supervised safely stops the daemon before it starts.
 /// </summary>
 public sealed record ModelServerPlan(
-    string Tier, ModelServerOptions Options, Uri Endpoint, Uri HealthUrl, TimeSpan ExpectedStartTime, string? Model)
+    string Tier, ModelServerOptions Options, Uri Endpoint, Uri HealthUrl, TimeSpan ExpectedStartTime, string? Model,
+    ModelServerKind Kind = ModelServerKind.Auto)
 {
     public static readonly TimeSpan QuickExpectedStartTime = TimeSpan.FromMinutes(3);
     public static readonly TimeSpan DeepExpectedStartTime = TimeSpan.FromMinutes(10);
@@ -74,6 +75,6 @@ public sealed record ModelServerPlan(
             throw new InvalidOperationException($"{key}:ExpectedStartTime must be positive (got {expected})");
         }
 
-        return new ModelServerPlan(tier, options, endpoint, healthUrl, expected, tierOptions.Model);
+        return new ModelServerPlan(tier, options, endpoint, healthUrl, expected, tierOptions.Model, TierSettings.Kind(configuration, tier));
     }
 }

@@ -28,7 +28,32 @@ public enum EndpointAnswer
     Unresponsive,
 }
 
-public sealed record EndpointProbe(EndpointAnswer Answer, string Detail);
+/// <summary>What one health question found.</summary>
+/// <param name="Kind">The server kind that answered, when known (<see cref="ServerReadiness"/>).</param>
+/// <param name="ModelLoaded">Servers that list loaded models (Ollama /api/ps, LM Studio /api/v1/models, mlx_vlm
+/// loaded_model): whether the tier's model (any model when none is configured) is in memory; null when not said.</param>
+/// <param name="LoadedModel">The model such a server has loaded, when it says.</param>
+public sealed record EndpointProbe(
+    EndpointAnswer Answer, string Detail, ModelServerKind Kind = ModelServerKind.Auto, bool? ModelLoaded = null, string? LoadedModel = null);
+
+/// <summary>A GET answered with a status and a body within the cap, or the failure that stopped it.</summary>
+public sealed record HttpAnswer(HttpStatusCode Status, string Body)
+{
+    public bool IsJsonObject(out JsonElement root)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(Body);
+            root = document.RootElement.Clone();
+            return root.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            root = default;
+            return false;
+        }
+    }
+}
 
 /// <summary>
 /// The three questions health and supervision ask a llama-server-like endpoint: is it up (GET /health), are all its
@@ -64,38 +89,52 @@ public sealed class ModelServerProbe(HttpClient http)
         MaxResponseContentBufferSize = MaxAnswerBytes,
     };
 
-    public async Task<EndpointProbe> HealthAsync(Uri healthUrl, CancellationToken cancellationToken)
+    /// <summary>
+    /// GET <paramref name="url"/> within <see cref="QuickQuestion"/>, reading at most <paramref name="maxBytes"/>:
+    /// the answer, or (second) why there is none, as a refused, unresponsive or failing probe.
+    /// </summary>
+    public async Task<(HttpAnswer? Answer, EndpointProbe? Failure)> AskAsync(Uri url, string question, int maxBytes, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(QuickQuestion);
         try
         {
-            using var response = await http.GetAsync(healthUrl, HttpCompletionOption.ResponseHeadersRead, limit.Token);
-            var body = await ReadCappedAsync(response, MaxHealthBytes, limit.Token);
-            if (body is null)
-            {
-                return new EndpointProbe(EndpointAnswer.Failing, $"/health answered a body over {MaxHealthBytes / 1024} KB (stopped reading): not a model server's health check");
-            }
-
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
-            {
-                return new EndpointProbe(EndpointAnswer.Loading, $"/health 503 {ErrorMessage(body) ?? "loading"}");
-            }
-
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return new EndpointProbe(EndpointAnswer.Failing, $"/health answered HTTP {(int)response.StatusCode}");
-            }
-
-            var status = StatusField(body);
-            return status is "ok" or "healthy"
-                ? new EndpointProbe(EndpointAnswer.Ok, "/health ok")
-                : new EndpointProbe(EndpointAnswer.Loading, $"/health 200 with status '{status ?? "(none)"}'");
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            var body = await ReadCappedAsync(response, maxBytes, limit.Token);
+            return body is null
+                ? (null, new EndpointProbe(EndpointAnswer.Failing, $"{question} answered a body over {maxBytes / 1024} KB (stopped reading): not a model server's health check"))
+                : (new HttpAnswer(response.StatusCode, body), null);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
         {
-            return Failure(e, "GET /health");
+            return (null, Failure(e, question));
         }
+    }
+
+    /// <summary>llama-server's GET /health (or a supervised server's configured health URL).</summary>
+    public async Task<EndpointProbe> HealthAsync(Uri healthUrl, CancellationToken cancellationToken)
+    {
+        var (answer, failure) = await AskAsync(healthUrl, "GET /health", MaxHealthBytes, cancellationToken);
+        return answer is null ? failure! : LlamaServerHealth(answer);
+    }
+
+    /// <summary>What a llama-server /health answer means: 200 {"status":"ok"} up, 503 loading.</summary>
+    public static EndpointProbe LlamaServerHealth(HttpAnswer answer)
+    {
+        if (answer.Status == HttpStatusCode.ServiceUnavailable)
+        {
+            return new EndpointProbe(EndpointAnswer.Loading, $"/health 503 {ErrorMessage(answer.Body) ?? "loading"}", ModelServerKind.LlamaServer);
+        }
+
+        if (answer.Status != HttpStatusCode.OK)
+        {
+            return new EndpointProbe(EndpointAnswer.Failing, $"/health answered HTTP {(int)answer.Status}", ModelServerKind.LlamaServer);
+        }
+
+        var status = StatusField(answer.Body);
+        return status is "ok" or "healthy"
+            ? new EndpointProbe(EndpointAnswer.Ok, "/health ok", ModelServerKind.LlamaServer)
+            : new EndpointProbe(EndpointAnswer.Loading, $"/health 200 with status '{status ?? "(none)"}'", ModelServerKind.LlamaServer);
     }
 
     /// <summary>True when llama-server says every slot is taken (503), false when one is free, null when the server
@@ -231,7 +270,7 @@ public sealed class ModelServerProbe(HttpClient http)
         _ => new EndpointProbe(EndpointAnswer.Failing, $"{question} failed: {e.Message}"),
     };
 
-    private static string? StatusField(string body)
+    public static string? StatusField(string body)
     {
         try
         {
@@ -246,7 +285,7 @@ public sealed class ModelServerProbe(HttpClient http)
         }
     }
 
-    private static string? ErrorMessage(string body)
+    public static string? ErrorMessage(string body)
     {
         try
         {

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace PrivateVlm.ModelServers;
 
 /// <summary>
-/// Keeps one tier's model server running: starts it, waits until it is ready (GET /health ok plus a one-token
-/// warm-up completion), restarts it with exponential backoff when it exits unexpectedly, stops an idle deep server
+/// Keeps one tier's model server running: starts it, waits until it is ready (its kind's health question answered,
+/// see <see cref="ServerReadiness"/>, plus a one-token warm-up completion), restarts it with exponential backoff when it exits unexpectedly, stops an idle deep server
 /// and starts it again when deep work is queued, and stops it with the daemon. <see cref="Snapshot"/> is what health
 /// reporting knows about the process, which is what tells "still loading" from "down".
 /// </summary>
@@ -16,6 +16,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
     private static readonly TimeSpan WarmUpRetryInterval = TimeSpan.FromSeconds(2);
 
     private readonly ModelServerProbe _probe;
+    private readonly ServerReadiness _readiness;
     private readonly PendingStageWork _work;
     private readonly ServerPidFile _pidFile;
     private readonly TimeProvider _time;
@@ -38,6 +39,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
         Plan = plan;
         _pidFile = pidFile;
         _probe = probe;
+        _readiness = new ServerReadiness(probe);
         _work = work;
         _time = time;
         _logger = logger;
@@ -185,7 +187,7 @@ public sealed partial class ModelServerSupervisor : BackgroundService
         {
             while (!run.HasExited)
             {
-                var health = await _probe.HealthAsync(Plan.HealthUrl, cancellationToken);
+                var health = await _readiness.AskAsync(Plan.Endpoint, Plan.Kind, Plan.Model, Plan.HealthUrl, cancellationToken);
                 if (health.Answer == EndpointAnswer.Ok)
                 {
                     var problem = await _probe.WarmUpAsync(Plan.Endpoint, Plan.Model, cancellationToken);

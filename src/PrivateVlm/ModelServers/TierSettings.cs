@@ -20,6 +20,14 @@ public static class TierSettings
         return tier == Deep ? tiers.Deep : tiers.Quick;
     }
 
+    /// <summary>Tiers:&lt;Tier&gt;:ServerKind: which server runs at the tier's endpoints (auto when absent).</summary>
+    /// <exception cref="InvalidOperationException">Not a known kind; the message lists them.</exception>
+    public static ModelServerKind Kind(IConfiguration configuration, string tier)
+    {
+        var key = $"{TiersOptions.Section}:{SectionName(tier)}:ServerKind";
+        return ModelServerKindText.Parse(configuration[key], key);
+    }
+
     /// <summary>"Quick"/"Deep": the configuration key of a tier name.</summary>
     public static string SectionName(string tier) => tier == Deep ? "Deep" : "Quick";
 }

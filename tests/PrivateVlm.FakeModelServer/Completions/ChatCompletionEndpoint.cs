@@ -4,14 +4,16 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PrivateVlm.FakeModelServer.Dialects;
 using PrivateVlm.FakeModelServer.Faults;
 using PrivateVlm.FakeModelServer.Images;
 using PrivateVlm.FakeModelServer.Slots;
 
 namespace PrivateVlm.FakeModelServer.Completions;
 
-/// <summary>POST /v1/chat/completions as llama-server answers it, with the scripted faults applied.</summary>
-public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript faults, SlotPool slots, FakeStats stats, TimeProvider time)
+/// <summary>POST /v1/chat/completions as llama-server (or the --dialect's server) answers it, with the scripted faults applied.</summary>
+public sealed class ChatCompletionEndpoint(
+    ServerSettings settings, FaultScript faults, SlotPool slots, FakeStats stats, ModelMemory memory, TimeProvider time)
 {
     /// <summary>How every answer starts; the enormous and stalled answers begin the same way.</summary>
     private const string AnswerStart = "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{";
@@ -53,18 +55,24 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         }
         catch (JsonException e)
         {
-            return await ErrorAsync(http, 400, "Failed to parse the request body as JSON: " + e.Message, "invalid_request_error");
+            return await FailAsync(http, 400, "Failed to parse the request body as JSON: " + e.Message, "invalid_request_error");
         }
 
         if (!TryReadPrompt(request, out var prompt, out var image, out var problem))
         {
-            return await ErrorAsync(http, 400, problem, "invalid_request_error");
+            return await FailAsync(http, 400, problem, "invalid_request_error");
         }
 
         var schema = (request["response_format"] as JsonObject)?["json_schema"]?["schema"];
         if (schema is not null && ContainsRef(schema))
         {
-            return await ErrorAsync(http, 400, "Unable to generate parser for this template. Automatic parser generation failed: JSON schema conversion failed", "invalid_request_error");
+            return await FailAsync(http, 400, "Unable to generate parser for this template. Automatic parser generation failed: JSON schema conversion failed", "invalid_request_error");
+        }
+
+        var requested = request["model"] is JsonValue m && m.TryGetValue<string>(out var named) && named.Length > 0 ? named : settings.ModelId;
+        if (requested != settings.ModelId && DialectReply.UnknownModel(settings.Dialect, requested) is { } unknown)
+        {
+            return await FailAsync(http, 404, unknown, "not_found_error");
         }
 
         if (fault?.Kind == FaultKind.Status)
@@ -76,19 +84,16 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         if (promptTokens > settings.SlotContext || fault?.Kind == FaultKind.ExceedContext)
         {
             var reported = Math.Max(promptTokens, settings.SlotContext + 1);
-            return await WriteJsonAsync(http, 400, new JsonObject
-            {
-                ["error"] = new JsonObject
-                {
-                    ["code"] = 400,
-                    ["message"] = $"request ({reported} tokens) exceeds the available context size ({settings.SlotContext} tokens), try increasing it",
-                    ["type"] = "exceed_context_size_error",
-                    ["n_prompt_tokens"] = reported,
-                    ["n_ctx"] = settings.SlotContext,
-                },
-            });
+            return await WriteJsonAsync(http, 400, DialectReply.Error(settings.Dialect, 400,
+                settings.Dialect == Dialect.LlamaServer
+                    ? $"request ({reported} tokens) exceeds the available context size ({settings.SlotContext} tokens), try increasing it"
+                    : $"This model's maximum context length is {settings.SlotContext} tokens. However, you requested {reported} tokens in the messages.",
+                "exceed_context_size_error",
+                new JsonObject { ["n_prompt_tokens"] = reported, ["n_ctx"] = settings.SlotContext }));
         }
 
+        // Ollama and LM Studio load on demand and hold the request meanwhile; mlx_vlm swaps in a model named differently.
+        await memory.EnsureLoadedAsync(requested, aborted);
         using var slot = await slots.AcquireAsync(prompt, aborted);
         stats.CountPrompt(prompt.ImageTokens, promptTokens, slot.CachedTokens);
         var started = time.GetTimestamp();
@@ -143,7 +148,7 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         var promptN = promptTokens - slot.CachedTokens;
         var promptMs = elapsedMs * 0.2;
         var predictedMs = elapsedMs * 0.8;
-        return await WriteJsonAsync(http, 200, new JsonObject
+        var answer = new JsonObject
         {
             ["choices"] = new JsonArray(new JsonObject
             {
@@ -152,18 +157,13 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
                 ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = content },
             }),
             ["created"] = time.GetUtcNow().ToUnixTimeSeconds(),
-            ["model"] = settings.ModelId,
+            // llama-server ignores the model field and names its own; the others echo the model asked for.
+            ["model"] = settings.Dialect == Dialect.LlamaServer ? settings.ModelId : requested,
             ["system_fingerprint"] = "b0-fake",
             ["object"] = "chat.completion",
-            ["usage"] = new JsonObject
-            {
-                ["completion_tokens"] = completionTokens,
-                ["prompt_tokens"] = promptTokens,
-                ["total_tokens"] = promptTokens + completionTokens,
-                ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = slot.CachedTokens },
-            },
             ["id"] = "chatcmpl-fake-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)),
-            ["timings"] = new JsonObject
+        };
+        DialectReply.AddCosts(answer, settings, promptTokens, slot.CachedTokens, completionTokens, new JsonObject
             {
                 ["cache_n"] = slot.CachedTokens,
                 ["prompt_n"] = promptN,
@@ -174,8 +174,8 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
                 ["predicted_ms"] = predictedMs,
                 ["predicted_per_token_ms"] = predictedMs / Math.Max(1, completionTokens),
                 ["predicted_per_second"] = completionTokens / predictedMs * 1000,
-            },
-        });
+            });
+        return await WriteJsonAsync(http, 200, answer);
     }
 
     private sealed record ImageSeen(byte[] Hash);
@@ -288,7 +288,7 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
         return instance.ToJsonString(Wire);
     }
 
-    private static Task<int> StatusFaultAsync(HttpContext http, int status)
+    private Task<int> StatusFaultAsync(HttpContext http, int status)
     {
         var (message, type) = status switch
         {
@@ -297,9 +297,14 @@ public sealed class ChatCompletionEndpoint(ServerSettings settings, FaultScript 
             >= 500 => ("internal server error", "server_error"),
             _ => ("request refused by fault script", "invalid_request_error"),
         };
-        return ErrorAsync(http, status, message, type);
+        return FailAsync(http, status, message, type);
     }
 
+    /// <summary>An error in the shape of the --dialect's server.</summary>
+    private Task<int> FailAsync(HttpContext http, int status, string message, string type) =>
+        WriteJsonAsync(http, status, DialectReply.Error(settings.Dialect, status, message, type));
+
+    /// <summary>llama-server's error shape (its 503 "Loading model" while it loads).</summary>
     public static Task<int> ErrorAsync(HttpContext http, int status, string message, string type) =>
         WriteJsonAsync(http, status, new JsonObject
         {
