@@ -104,6 +104,7 @@ public sealed class PhotoMetadataReader
         // a sync client renamed new bytes over this one, and 1601-01-01 once the file was deleted mid-parse.
         var time = CaptureTime.FromSidecar(sidecar)
             ?? CaptureTime.FromPhoto(directories, xmp)
+            ?? (parsed.PreExif is { TakenAt: { } preExifTime } preExif ? new CaptureTime(preExifTime, null, preExif.Source) : null)
             ?? CaptureTime.FromModifyDate(directories)
             ?? CaptureTime.FromFileModified(File.GetLastWriteTimeUtc(file.SafeFileHandle), timeProvider.LocalTimeZone);
         var camera = CameraSettings.FromExif(directories);
@@ -119,8 +120,8 @@ public sealed class PhotoMetadataReader
             TakenAtLocal = time.Local,
             TakenAtOffset = time.Offset,
             TakenAtSource = time.Source,
-            Make = sidecar.Make ?? camera.Make ?? xmp.Make,
-            Model = sidecar.Model ?? camera.Model ?? xmp.Model,
+            Make = sidecar.Make ?? camera.Make ?? xmp.Make ?? parsed.PreExif?.Make,
+            Model = sidecar.Model ?? camera.Model ?? xmp.Model ?? parsed.PreExif?.Model,
             Lens = sidecar.Lens ?? camera.Lens ?? xmp.Lens,
             FocalLengthMm = camera.FocalLengthMm,
             FNumber = camera.FNumber,
@@ -232,6 +233,7 @@ public sealed class PhotoMetadataReader
         IReadOnlyList<MetadataExtractor.Directory> directories;
         (int Width, int Height)? size = null;
         string? name = null;
+        PreExifCamera? legacy = null;
         try
         {
             switch (format)
@@ -239,7 +241,9 @@ public sealed class PhotoMetadataReader
                 case PhotoFormat.Jpeg:
                     // The frame header, EXIF, XMP (edited exports keep their capture time there) and Photoshop's
                     // resources for IPTC; not ICC, JFIF or Adobe segments, which hold nothing L0 stores.
-                    directories = JpegMetadataReader.ReadMetadata(stream, [new JpegReader(), new ExifReader(), new XmpReader(), new PhotoshopReader()]);
+                    var preExif = new PreExifCameraSegments();
+                    directories = JpegMetadataReader.ReadMetadata(stream, [new JpegReader(), new ExifReader(), new XmpReader(), new PhotoshopReader(), preExif]);
+                    legacy = preExif.Found;
                     break;
                 case PhotoFormat.Png:
                     directories = PngMetadataReader.ReadMetadata(stream);
@@ -299,13 +303,17 @@ public sealed class PhotoMetadataReader
             warnings.AddRange(directory.Errors.Select(error => $"{directory.Name}: {error}"));
         }
 
-        return new Parsed(directories, warnings, size, name, null);
+        return new Parsed(directories, warnings, size, name, null) { PreExif = legacy };
     }
 
     /// <summary>What one parse found: the library's directories, the problems stepped over, a pixel size read outside
     /// the library (JPEG XL), the raw flavour's name, and the sidecar's XMP.</summary>
     private sealed record Parsed(
-        IReadOnlyList<MetadataExtractor.Directory> Directories, List<string> Warnings, (int Width, int Height)? Size, string? FormatName, XmpFacts? Sidecar);
+        IReadOnlyList<MetadataExtractor.Directory> Directories, List<string> Warnings, (int Width, int Height)? Size, string? FormatName, XmpFacts? Sidecar)
+    {
+        /// <summary>A late-1990s camera's CIFF or picture-info block, in a JPEG without EXIF.</summary>
+        public PreExifCamera? PreExif { get; init; }
+    }
 
     private static bool FeedsTheRecord(MetadataExtractor.Directory directory) => directory
         is ExifIfd0Directory or ExifSubIfdDirectory or GpsDirectory or JpegDirectory or PngDirectory or WebPDirectory
