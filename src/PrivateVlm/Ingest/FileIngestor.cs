@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Interop.Posix;
+using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 
@@ -101,9 +102,26 @@ public sealed partial class FileIngestor : BackgroundService
             var stages = new HashSet<string>(StringComparer.Ordinal);
             foreach (var finding in findings)
             {
-                if (finding.Sha256 is { } sha256)
+                if (finding.Verdict is { Kind: FolderFileKind.Ignored } ignored)
+                {
+                    var still = ignored.StillPath is { } stillPath ? PhotoFileRecords.FindByPath(connection, stillPath, transaction)?.PhotoId : null;
+                    PhotoFileRecords.UpsertCompanion(connection, transaction, finding.Path, finding.Seen, "ignored", ignored.Reason, still, now);
+                }
+                else if (finding.Verdict is { Kind: FolderFileKind.Sidecar })
+                {
+                    stages.UnionWith(RecordSidecar(connection, transaction, finding.Path, finding.Seen, now));
+                }
+                else if (finding.Sha256 is { } sha256)
                 {
                     stages.UnionWith(RecordPhoto(connection, transaction, finding.Path, finding.Seen, sha256, now));
+                    if (finding.Companions.Count > 0)
+                    {
+                        var photoId = PhotoFileRecords.FindByPath(connection, finding.Path, transaction)?.PhotoId;
+                        if (photoId is { } id)
+                        {
+                            PhotoFileRecords.LinkCompanions(connection, transaction, id, finding.Companions);
+                        }
+                    }
                 }
                 else
                 {
@@ -117,6 +135,11 @@ public sealed partial class FileIngestor : BackgroundService
         foreach (var finding in findings.Where(f => f.Error is not null && f.Error != f.PreviousError))
         {
             LogRejected(_logger, finding.Path, finding.Error!);
+        }
+
+        foreach (var finding in findings.Where(f => f.Verdict is { Kind: FolderFileKind.Ignored } && f.Verdict.Reason != f.PreviousError))
+        {
+            LogIgnored(_logger, finding.Path, finding.Verdict!.Reason!);
         }
 
         // A file deleted after it was hashed but before this commit: its watcher event came while there was no row to
@@ -148,20 +171,31 @@ public sealed partial class FileIngestor : BackgroundService
         }
 
         var existing = Read(c => PhotoFileRecords.FindByPath(c, path));
-        if (existing is { Status: "present", PhotoId: not null } && existing.SizeBytes == seen.Value.Size
-            && existing.ModifiedAt == UtcText.From(seen.Value.ModifiedUtc))
+        if ((existing is { Status: "present", PhotoId: not null } || existing is { Status: "ignored" or "sidecar" })
+            && existing.SizeBytes == seen.Value.Size && existing.ModifiedAt == UtcText.From(seen.Value.ModifiedUtc))
         {
-            return null; // unchanged since we last read it
+            return null; // unchanged since we last read it (an ignored file is recorded once)
         }
 
         Finding Rejected(string error) => new(path, seen.Value, null, error, existing?.Error);
         var problem = CheckName(path)
             ?? CheckSymlink(path)
-            ?? (!OperatingSystem.IsWindows() && PosixAccess.IsRegularFile(path) == false ? "not a regular file (a pipe, socket or device); not read" : null)
-            ?? (seen.Value.Size == 0 ? "empty file (0 bytes)" : null);
+            ?? (!OperatingSystem.IsWindows() && PosixAccess.IsRegularFile(path) == false ? "not a regular file (a pipe, socket or device); not read" : null);
         if (problem is not null)
         {
             return Rejected(problem);
+        }
+
+        // Only a regular file's first bytes are read to tell a photo from a note, a video or a sidecar: never hashed.
+        var verdict = NonPhotoFiles.Classify(path);
+        if (verdict.Kind != FolderFileKind.Photo)
+        {
+            return new Finding(path, seen.Value, null, null, existing?.Error) { Verdict = verdict };
+        }
+
+        if (seen.Value.Size == 0)
+        {
+            return Rejected("empty file (0 bytes)");
         }
 
         string sha256;
@@ -189,7 +223,37 @@ public sealed partial class FileIngestor : BackgroundService
             return null;
         }
 
-        return new Finding(path, seen.Value, sha256, null, existing?.Error);
+        // Sidecars and Live Photo videos recorded before their photo are linked to it once it exists.
+        var companions = XmpSidecar.Candidates(path).Concat(NonPhotoFiles.LivePhotoVideoCandidates(path)).Where(File.Exists).ToList();
+        return new Finding(path, seen.Value, sha256, null, existing?.Error) { Companions = companions };
+    }
+
+    /// <summary>
+    /// Records an XMP sidecar against the photos of its name and has their metadata read again, so an edit in
+    /// darktable or Lightroom reaches L0. Returns the stages queued.
+    /// </summary>
+    private IReadOnlyList<string> RecordSidecar(SqliteConnection connection, SqliteTransaction transaction, string path, FileObservation seen, string now)
+    {
+        var photoIds = XmpSidecar.PhotosOf(path)
+            .Select(photo => PhotoFileRecords.FindByPath(connection, photo, transaction))
+            .Where(row => row is { Status: "present", PhotoId: not null })
+            .Select(row => row!.PhotoId!.Value)
+            .Distinct()
+            .ToList();
+        PhotoFileRecords.UpsertCompanion(connection, transaction, path, seen, "sidecar",
+            photoIds.Count == 0 ? "XMP sidecar without its photo (yet); read with the photo of its name when that arrives" : null,
+            photoIds.Count == 0 ? null : photoIds[0], now);
+        var requeued = false;
+        foreach (var photoId in photoIds)
+        {
+            if (_queue.Requeue(connection, transaction, photoId, MetadataStage.StageName, "XMP sidecar changed: " + Path.GetFileName(path)))
+            {
+                LogSidecarChanged(_logger, photoId, path);
+                requeued = true;
+            }
+        }
+
+        return requeued ? [MetadataStage.StageName] : [];
     }
 
     /// <summary>Records that <paramref name="path"/> holds the content <paramref name="sha256"/>; returns the stages
@@ -331,7 +395,14 @@ public sealed partial class FileIngestor : BackgroundService
     }
 
     /// <summary>A path examined outside the transaction: its content hash, or why it cannot become a photo.</summary>
-    private sealed record Finding(string Path, FileObservation Seen, string? Sha256, string? Error, string? PreviousError);
+    private sealed record Finding(string Path, FileObservation Seen, string? Sha256, string? Error, string? PreviousError)
+    {
+        /// <summary>Set when the file is not a photo (ignored, or an XMP sidecar).</summary>
+        public FolderFileVerdict? Verdict { get; init; }
+
+        /// <summary>Sidecars and Live Photo videos beside a photo, to link to it.</summary>
+        public IReadOnlyList<string> Companions { get; init; } = [];
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "New photo {PhotoId}: {Path}")]
     private static partial void LogNewPhoto(ILogger logger, long photoId, string path);
@@ -341,6 +412,12 @@ public sealed partial class FileIngestor : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "File deleted: {Path} (its results are kept)")]
     private static partial void LogDeleted(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Not a photo, ignored: {Path}: {Reason}")]
+    private static partial void LogIgnored(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "XMP sidecar changed, photo {PhotoId}'s metadata is read again: {Path}")]
+    private static partial void LogSidecarChanged(ILogger logger, long photoId, string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File not ingested: {Path}: {Error}")]
     private static partial void LogRejected(ILogger logger, string path, string error);

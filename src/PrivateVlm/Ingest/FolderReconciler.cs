@@ -190,7 +190,7 @@ public sealed partial class FolderReconciler : BackgroundService
 
     private static bool IsSettled(PhotoFileRecord row, DiskEntry entry, bool retryRejected) =>
         row.SizeBytes == entry.Size && row.ModifiedAt == UtcText.From(entry.ModifiedUtc)
-        && (row.Status == "present" || (row.Status == "rejected" && !retryRejected));
+        && (row.Status is "present" or "ignored" or "sidecar" || (row.Status == "rejected" && !retryRejected));
 
     /// <summary>Walks the recorded paths under the folder a page at a time and marks those no longer on disk.</summary>
     private async Task MarkMissingAsync(string folder, Tally tally, CancellationToken cancellationToken)

@@ -74,6 +74,28 @@ public static class PhotoFileRecords
             """,
             new { path, photoId, seen.Size, ModifiedAt = UtcText.From(seen.ModifiedUtc), status, error, now }, transaction);
 
+    /// <summary>Records a file that is not a photo: an ignored file (with why) or an XMP sidecar, and the photo it
+    /// belongs with when known (a Live Photo video's still, a sidecar's photo).</summary>
+    public static void UpsertCompanion(
+        SqliteConnection connection, SqliteTransaction transaction, string path, FileObservation seen, string status, string? reason,
+        long? companionOf, string now) =>
+        connection.Execute(
+            """
+            INSERT INTO files (path, photo_id, size_bytes, modified_at, status, error, first_seen_at, last_seen_at, companion_of)
+            VALUES (@path, NULL, @Size, @ModifiedAt, @status, @reason, @now, @now, @companionOf)
+            ON CONFLICT (path) DO UPDATE SET
+                photo_id = NULL, size_bytes = excluded.size_bytes, modified_at = excluded.modified_at, status = excluded.status,
+                error = excluded.error, last_seen_at = excluded.last_seen_at, deleted_at = NULL,
+                companion_of = COALESCE(excluded.companion_of, files.companion_of)
+            """,
+            new { path, seen.Size, ModifiedAt = UtcText.From(seen.ModifiedUtc), status, reason, companionOf, now }, transaction);
+
+    /// <summary>Links sidecars and Live Photo videos recorded before their photo to it.</summary>
+    public static void LinkCompanions(SqliteConnection connection, SqliteTransaction transaction, long photoId, IReadOnlyList<string> paths) =>
+        connection.Execute(
+            "UPDATE files SET companion_of = @photoId WHERE path IN @paths AND status IN ('ignored', 'sidecar') AND companion_of IS NULL",
+            new { photoId, paths }, transaction);
+
     /// <summary>True while at least one file on disk holds the photo (as far as the daemon has seen).</summary>
     public static bool HasPresentFile(SqliteConnection connection, long photoId, SqliteTransaction? transaction = null) =>
         connection.ExecuteScalar<long>(

@@ -16,6 +16,8 @@ namespace PrivateVlm.Metadata;
 internal static class MetadataParserGuard
 {
     private const int MaxInflatedXmpBytes = 16 * 1024 * 1024;
+    private static readonly byte[] XmpPreamble = "http://ns.adobe.com/xap/1.0/\0"u8.ToArray();
+    private static readonly byte[] PhotoshopPreamble = "Photoshop 3.0\0"u8.ToArray();
 
     public static void Check(Stream stream, PhotoFormat format)
     {
@@ -24,10 +26,26 @@ internal static class MetadataParserGuard
         switch (format)
         {
             case PhotoFormat.Jpeg:
-                tiffBlocks.AddRange(JpegExifBlocks(stream));
+                tiffBlocks.AddRange(JpegExifBlocks(stream, 0, xmpPackets));
                 break;
-            case PhotoFormat.Tiff:
+            case PhotoFormat.Tiff or PhotoFormat.TiffRaw:
                 tiffBlocks.Add(stream);
+                break;
+            case PhotoFormat.Raf:
+                RafBlocks(stream, tiffBlocks, xmpPackets);
+                break;
+            case PhotoFormat.JpegXl:
+                var content = JpegXlReader.Read(stream);
+                if (content.ExifTiff is { } exif)
+                {
+                    tiffBlocks.Add(new MemoryStream(exif, writable: false));
+                }
+
+                if (content.Xmp is { } xmp)
+                {
+                    xmpPackets.Add(xmp);
+                }
+
                 break;
             case PhotoFormat.Png:
                 PngBlocks(stream, tiffBlocks, xmpPackets);
@@ -35,7 +53,7 @@ internal static class MetadataParserGuard
             case PhotoFormat.WebP:
                 WebPBlocks(stream, tiffBlocks, xmpPackets);
                 break;
-            case PhotoFormat.Heif:
+            case PhotoFormat.Heif or PhotoFormat.Avif:
                 HeifBlocks(stream, tiffBlocks, xmpPackets);
                 break;
         }
@@ -64,13 +82,16 @@ internal static class MetadataParserGuard
         stream.Position = 0;
     }
 
-    /// <summary>APP1 segments starting "Exif\0\0", up to the start of the scan.</summary>
-    private static List<Stream> JpegExifBlocks(Stream stream)
+    /// <summary>APP1 segments starting "Exif\0\0" (EXIF) or with the XMP namespace, and APP13 Photoshop resources
+    /// (XMP inside), up to the start of the scan. <paramref name="start"/> is where the JPEG begins (a RAF embeds one).</summary>
+    private static List<Stream> JpegExifBlocks(Stream stream, long start, List<byte[]> xmpPackets)
     {
         var blocks = new List<Stream>();
         Span<byte> header = stackalloc byte[4];
         Span<byte> preamble = stackalloc byte[6];
-        for (var offset = 2L; TiffDirectoryCensus.ReadAt(stream, offset, header) && header[0] == 0xFF;)
+        Span<byte> xmpPreamble = stackalloc byte[XmpPreamble.Length];
+        Span<byte> photoshopPreamble = stackalloc byte[PhotoshopPreamble.Length];
+        for (var offset = start + 2; TiffDirectoryCensus.ReadAt(stream, offset, header) && header[0] == 0xFF;)
         {
             var marker = header[1];
             if (marker is 0xDA or 0xD9)
@@ -90,11 +111,37 @@ internal static class MetadataParserGuard
             {
                 blocks.Add(Slice(stream, offset + 10, Math.Min(length - 8, stream.Length - offset - 10)));
             }
+            else if (marker == 0xE1 && length > 2 + XmpPreamble.Length && TiffDirectoryCensus.ReadAt(stream, offset + 4, xmpPreamble)
+                     && xmpPreamble.SequenceEqual(XmpPreamble))
+            {
+                var at = offset + 4 + XmpPreamble.Length;
+                xmpPackets.Add(Slice(stream, at, Math.Min(length - 2 - XmpPreamble.Length, stream.Length - at)).ToArray());
+            }
+            else if (marker == 0xED && length > 2 + PhotoshopPreamble.Length && TiffDirectoryCensus.ReadAt(stream, offset + 4, photoshopPreamble)
+                     && photoshopPreamble.SequenceEqual(PhotoshopPreamble))
+            {
+                var at = offset + 4 + PhotoshopPreamble.Length;
+                xmpPackets.AddRange(PhotoshopResources.Xmp(Slice(stream, at, Math.Min(length - 2 - PhotoshopPreamble.Length, stream.Length - at)).ToArray()));
+            }
 
             offset += 2L + length;
         }
 
         return blocks;
+    }
+
+    /// <summary>A RAF's embedded JPEG (its offset and length are big-endian words at 84 and 88) holds the EXIF.</summary>
+    private static void RafBlocks(Stream stream, List<Stream> tiffBlocks, List<byte[]> xmpPackets)
+    {
+        Span<byte> pointer = stackalloc byte[4];
+        if (TiffDirectoryCensus.ReadAt(stream, 84, pointer))
+        {
+            var jpeg = BinaryPrimitives.ReadUInt32BigEndian(pointer);
+            if (jpeg < stream.Length)
+            {
+                tiffBlocks.AddRange(JpegExifBlocks(stream, jpeg, xmpPackets));
+            }
+        }
     }
 
     /// <summary>PNG 'eXIf' (a bare TIFF structure) and 'iTXt' with the XMP keyword, inflated when compressed.</summary>

@@ -8,6 +8,9 @@ namespace PrivateVlm.Metadata;
 /// </summary>
 internal sealed class PhotoFileStream(FileStream file) : Stream
 {
+    /// <summary>The file's path.</summary>
+    public string Name => file.Name;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => true;

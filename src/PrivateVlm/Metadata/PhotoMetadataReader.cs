@@ -2,9 +2,13 @@ using MetadataExtractor;
 using MetadataExtractor.Formats.Exif;
 using MetadataExtractor.Formats.Heif;
 using MetadataExtractor.Formats.Jpeg;
+using MetadataExtractor.Formats.Iptc;
+using MetadataExtractor.Formats.Photoshop;
 using MetadataExtractor.Formats.Png;
+using MetadataExtractor.Formats.Raf;
 using MetadataExtractor.Formats.Tiff;
 using MetadataExtractor.Formats.WebP;
+using MetadataExtractor.Formats.Xmp;
 using MetadataExtractor.IO;
 using MetadataExtractor.Util;
 using Microsoft.Extensions.Options;
@@ -21,6 +25,9 @@ namespace PrivateVlm.Metadata;
 /// </summary>
 public sealed class PhotoMetadataReader
 {
+    private const long MaxSidecarBytes = 4 * 1024 * 1024;
+    private const int TagDngVersion = 0xC612;
+
     private readonly TimeProvider timeProvider;
     private readonly TimeSpan timeLimit;
 
@@ -53,16 +60,20 @@ public sealed class PhotoMetadataReader
             throw new PhotoRejectedException("empty file (0 bytes)");
         }
 
-        var format = Detect(stream);
-        IReadOnlyList<MetadataExtractor.Directory> directories;
-        IReadOnlyList<string> warnings;
+        var head = new byte[(int)Math.Min(64, stream.Length)];
+        stream.ReadExactly(head);
+        stream.Position = 0;
+        var format = Detect(stream, head);
+        var sidecarPath = XmpSidecar.Find(path);
+        Parsed parsed;
         try
         {
-            (directories, warnings) = MetadataParseThread.Run(
+            parsed = MetadataParseThread.Run(
                 () =>
                 {
                     GuardAgainstParserTraps(stream, format);
-                    return ReadDirectories(stream, format);
+                    var photo = ReadDirectories(stream, format);
+                    return photo with { Sidecar = sidecarPath is null ? null : ReadSidecar(sidecarPath, photo.Warnings) };
                 },
                 timeLimit);
         }
@@ -75,7 +86,9 @@ public sealed class PhotoMetadataReader
                 $"{timeLimit.TotalSeconds:0.###} s; abandoned (a photo's metadata takes milliseconds)");
         }
 
-        var image = StoredImage.From(format, directories);
+        var (directories, warnings) = (parsed.Directories, parsed.Warnings);
+        var image = parsed.Size is { } size ? StoredImage.From(format, directories) with { Width = size.Width, Height = size.Height }
+            : StoredImage.From(format, directories);
         if (image.Width is null || image.Height is null)
         {
             // Every supported format states its pixel size in a header ahead of the pixels; without it there is no
@@ -84,38 +97,97 @@ public sealed class PhotoMetadataReader
                 $"truncated or corrupt {format.Name()}: no image size found in its header" + Causes(warnings));
         }
 
+        var xmp = XmpFacts.From(directories);
+        var sidecar = parsed.Sidecar ?? XmpFacts.None;
+
         // The modification time of the bytes just parsed, from the open file: by name it would be another file's once
         // a sync client renamed new bytes over this one, and 1601-01-01 once the file was deleted mid-parse.
-        var time = CaptureTime.FromExif(directories)
+        var time = CaptureTime.FromSidecar(sidecar)
+            ?? CaptureTime.FromPhoto(directories, xmp)
+            ?? (parsed.PreExif is { TakenAt: { } preExifTime } preExif ? new CaptureTime(preExifTime, null, preExif.Source) : null)
+            ?? CaptureTime.FromModifyDate(directories)
             ?? CaptureTime.FromFileModified(File.GetLastWriteTimeUtc(file.SafeFileHandle), timeProvider.LocalTimeZone);
         var camera = CameraSettings.FromExif(directories);
-        var gps = GpsPosition.FromExif(directories);
+        var gps = sidecar.HasPosition ? new GpsPosition(sidecar.Latitude, sidecar.Longitude, null) : GpsPosition.FromExif(directories);
+        if (gps.Latitude is null && xmp.HasPosition)
+        {
+            gps = new GpsPosition(xmp.Latitude, xmp.Longitude, null);
+        }
 
         return new PhotoMetadata
         {
-            Format = format.Name(),
+            Format = parsed.FormatName ?? format.Name(),
             TakenAtLocal = time.Local,
             TakenAtOffset = time.Offset,
             TakenAtSource = time.Source,
-            Make = camera.Make,
-            Model = camera.Model,
-            Lens = camera.Lens,
+            Make = sidecar.Make ?? camera.Make ?? xmp.Make ?? parsed.PreExif?.Make,
+            Model = sidecar.Model ?? camera.Model ?? xmp.Model ?? parsed.PreExif?.Model,
+            Lens = sidecar.Lens ?? camera.Lens ?? xmp.Lens,
             FocalLengthMm = camera.FocalLengthMm,
             FNumber = camera.FNumber,
             ExposureSeconds = camera.ExposureSeconds,
             Iso = camera.Iso,
             Width = image.Width,
             Height = image.Height,
-            Orientation = image.Orientation,
+            Orientation = image.Orientation ?? xmp.Orientation,
             Latitude = gps.Latitude,
             Longitude = gps.Longitude,
             AltitudeMeters = gps.AltitudeMeters,
+            Rating = sidecar.Rating ?? xmp.Rating,
+            Keywords = sidecar.Keywords.Count > 0 ? sidecar.Keywords : xmp.Keywords,
+            Title = sidecar.Title ?? xmp.Title,
+            Description = sidecar.Description ?? xmp.Description,
+            SidecarPath = parsed.Sidecar is null ? null : sidecarPath,
             Warnings = warnings,
         };
     }
 
-    private static PhotoFormat Detect(Stream stream)
+    /// <summary>
+    /// The sidecar's XMP. A sidecar that cannot be read (gone, too large, not XMP, nested like an attack) leaves the
+    /// photo's own values in place with a warning: the photo itself is fine.
+    /// </summary>
+    private static XmpFacts? ReadSidecar(string sidecarPath, List<string> warnings)
     {
+        try
+        {
+            var info = new FileInfo(sidecarPath);
+            if (info.Length > MaxSidecarBytes)
+            {
+                warnings.Add($"XMP sidecar {info.Name} is {info.Length / 1e6:F1} MB (an XMP sidecar is kilobytes); not read");
+                return null;
+            }
+
+            var bytes = File.ReadAllBytes(sidecarPath);
+            var depth = XmpNesting.Depth(bytes);
+            if (depth > XmpNesting.MaxDepth)
+            {
+                warnings.Add($"XMP sidecar {info.Name} nests {depth} elements deep; not read (real XMP nests about 10)");
+                return null;
+            }
+
+            var directory = new XmpReader().Extract(bytes);
+            if (directory.XmpMeta is not { } meta)
+            {
+                warnings.Add($"XMP sidecar {info.Name} is not XMP: " + string.Join("; ", directory.Errors));
+                return null;
+            }
+
+            return XmpFacts.From(meta);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || IsAboutTheBytes(ex))
+        {
+            warnings.Add($"XMP sidecar {Path.GetFileName(sidecarPath)} could not be read: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static PhotoFormat Detect(Stream stream, ReadOnlySpan<byte> head)
+    {
+        if (PhotoFormatDetection.FromLeadingBytes(head) is { } own)
+        {
+            return own;
+        }
+
         FileType detected;
         try
         {
@@ -132,7 +204,7 @@ public sealed class PhotoMetadataReader
             FileType.Unknown => throw new PhotoRejectedException("not a photo: file format could not be determined"),
             _ when PhotoFormatNames.FromDetected(detected) is { } format => format,
             _ => throw new PhotoRejectedException(
-                $"unsupported format: {detected} (L0 reads JPEG, HEIF/HEIC, PNG, TIFF and WebP)"),
+                $"unsupported format: {detected} (L0 reads JPEG, HEIF/HEIC/AVIF, PNG, TIFF, WebP, JPEG XL, DNG and camera raw)"),
         };
     }
 
@@ -155,24 +227,69 @@ public sealed class PhotoMetadataReader
     /// XMP packet does not make the camera's time or GPS wrong. The recorded problems travel with the result as
     /// warnings. Only an exception from the library itself, which means the container is unreadable, rejects.
     /// </summary>
-    private static (IReadOnlyList<MetadataExtractor.Directory> Directories, IReadOnlyList<string> Warnings) ReadDirectories(
-        Stream stream, PhotoFormat format)
+    private static Parsed ReadDirectories(Stream stream, PhotoFormat format)
     {
         var warnings = new List<string>();
         IReadOnlyList<MetadataExtractor.Directory> directories;
+        (int Width, int Height)? size = null;
+        string? name = null;
+        PreExifCamera? legacy = null;
         try
         {
-            directories = format switch
+            switch (format)
             {
-                // Only the frame header and EXIF: L0 uses nothing from XMP, IPTC, Photoshop or ICC segments, and not
-                // parsing them keeps their parsers' worst cases (see XmpNesting) out of the most common format.
-                PhotoFormat.Jpeg => JpegMetadataReader.ReadMetadata(stream, [new JpegReader(), new ExifReader()]),
-                PhotoFormat.Png => PngMetadataReader.ReadMetadata(stream),
-                PhotoFormat.Tiff => TiffMetadataReader.ReadMetadata(stream),
-                PhotoFormat.WebP => WebPMetadataReader.ReadMetadata(stream),
-                PhotoFormat.Heif => ReadHeif(stream, warnings),
-                _ => throw new InvalidOperationException($"no reader for {format}"),
-            };
+                case PhotoFormat.Jpeg:
+                    // The frame header, EXIF, XMP (edited exports keep their capture time there) and Photoshop's
+                    // resources for IPTC; not ICC, JFIF or Adobe segments, which hold nothing L0 stores.
+                    var preExif = new PreExifCameraSegments();
+                    directories = JpegMetadataReader.ReadMetadata(stream, [new JpegReader(), new ExifReader(), new XmpReader(), new PhotoshopReader(), preExif]);
+                    legacy = preExif.Found;
+                    break;
+                case PhotoFormat.Png:
+                    directories = PngMetadataReader.ReadMetadata(stream);
+                    break;
+                case PhotoFormat.Tiff:
+                    directories = TiffMetadataReader.ReadMetadata(stream);
+                    break;
+                case PhotoFormat.TiffRaw:
+                    directories = TiffMetadataReader.ReadMetadata(stream);
+                    var head = new byte[16];
+                    stream.Position = 0;
+                    stream.ReadExactly(head);
+                    var isDng = directories.OfType<ExifIfd0Directory>().Any(d => d.ContainsTag(TagDngVersion));
+                    name = PhotoFormatDetection.RawName(head, isDng, (stream as PhotoFileStream)?.Name ?? "");
+                    break;
+                case PhotoFormat.WebP:
+                    directories = WebPMetadataReader.ReadMetadata(stream);
+                    break;
+                case PhotoFormat.Heif or PhotoFormat.Avif:
+                    directories = ReadHeif(stream, warnings);
+                    break;
+                case PhotoFormat.Raf:
+                    directories = RafMetadataReader.ReadMetadata(stream);
+                    break;
+                case PhotoFormat.Cr3:
+                    directories = Cr3Boxes.Read(stream);
+                    break;
+                case PhotoFormat.JpegXl:
+                    var content = JpegXlReader.Read(stream);
+                    var found = new List<MetadataExtractor.Directory>();
+                    if (content.ExifTiff is { } tiff)
+                    {
+                        found.AddRange(new ExifReader().Extract(new ByteArrayReader(tiff)));
+                    }
+
+                    if (content.Xmp is { } xmp)
+                    {
+                        found.Add(new XmpReader().Extract(xmp));
+                    }
+
+                    directories = found;
+                    size = (content.Width, content.Height);
+                    break;
+                default:
+                    throw new InvalidOperationException($"no reader for {format}");
+            }
         }
         catch (Exception ex) when (IsAboutTheBytes(ex))
         {
@@ -186,12 +303,21 @@ public sealed class PhotoMetadataReader
             warnings.AddRange(directory.Errors.Select(error => $"{directory.Name}: {error}"));
         }
 
-        return (directories, warnings);
+        return new Parsed(directories, warnings, size, name, null) { PreExif = legacy };
+    }
+
+    /// <summary>What one parse found: the library's directories, the problems stepped over, a pixel size read outside
+    /// the library (JPEG XL), the raw flavour's name, and the sidecar's XMP.</summary>
+    private sealed record Parsed(
+        IReadOnlyList<MetadataExtractor.Directory> Directories, List<string> Warnings, (int Width, int Height)? Size, string? FormatName, XmpFacts? Sidecar)
+    {
+        /// <summary>A late-1990s camera's CIFF or picture-info block, in a JPEG without EXIF.</summary>
+        public PreExifCamera? PreExif { get; init; }
     }
 
     private static bool FeedsTheRecord(MetadataExtractor.Directory directory) => directory
         is ExifIfd0Directory or ExifSubIfdDirectory or GpsDirectory or JpegDirectory or PngDirectory or WebPDirectory
-        or HeicImagePropertiesDirectory or ErrorDirectory;
+        or HeicImagePropertiesDirectory or XmpDirectory or IptcDirectory or ErrorDirectory;
 
     private static IReadOnlyList<MetadataExtractor.Directory> ReadHeif(Stream stream, List<string> warnings)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using PrivateVlm.Storage;
@@ -14,11 +15,11 @@ public static class PhotoMetadataTable
             INSERT OR REPLACE INTO photo_metadata (
                 photo_id, format, taken_at_local, taken_at_offset, taken_at_utc, taken_at_source, camera_make, camera_model,
                 lens, focal_length_mm, f_number, exposure_seconds, iso, width, height, orientation,
-                gps_latitude, gps_longitude, gps_altitude_m, extracted_at)
+                gps_latitude, gps_longitude, gps_altitude_m, rating, keywords, title, description, sidecar_path, extracted_at)
             VALUES (
                 @photoId, @Format, @TakenAtLocal, @TakenAtOffset, @TakenAtUtc, @TakenAtSource, @Make, @Model,
                 @Lens, @FocalLengthMm, @FNumber, @ExposureSeconds, @Iso, @Width, @Height, @Orientation,
-                @Latitude, @Longitude, @AltitudeMeters, @ExtractedAt)
+                @Latitude, @Longitude, @AltitudeMeters, @Rating, @Keywords, @Title, @Description, @SidecarPath, @ExtractedAt)
             """,
             new
             {
@@ -41,6 +42,11 @@ public static class PhotoMetadataTable
                 m.Latitude,
                 m.Longitude,
                 m.AltitudeMeters,
+                m.Rating,
+                Keywords = m.Keywords.Count == 0 ? null : JsonSerializer.Serialize(m.Keywords),
+                m.Title,
+                m.Description,
+                m.SidecarPath,
                 ExtractedAt = UtcText.From(now),
             },
             transaction);

@@ -20,9 +20,15 @@ internal sealed record StoredImage(int? Width, int? Height, int? Orientation)
             PhotoFormat.Jpeg => Size<JpegDirectory>(directories, JpegDirectory.TagImageWidth, JpegDirectory.TagImageHeight),
             PhotoFormat.Png => Size<PngDirectory>(directories, PngDirectory.TagImageWidth, PngDirectory.TagImageHeight),
             PhotoFormat.Tiff => Size<ExifIfd0Directory>(directories, ExifDirectoryBase.TagImageWidth, ExifDirectoryBase.TagImageHeight),
-            PhotoFormat.Heif => Size<HeicImagePropertiesDirectory>(
+            PhotoFormat.Heif or PhotoFormat.Avif => Size<HeicImagePropertiesDirectory>(
                 directories, HeicImagePropertiesDirectory.TagImageWidth, HeicImagePropertiesDirectory.TagImageHeight),
             PhotoFormat.WebP => Size<WebPDirectory>(directories, WebPDirectory.TagImageWidth, WebPDirectory.TagImageHeight),
+            PhotoFormat.TiffRaw => Largest(directories),
+            // The raw data's own size is in maker notes MetadataExtractor does not type; EXIF's pixel dimensions are
+            // what the camera states for the developed image, and the embedded preview's size comes after.
+            PhotoFormat.Raf or PhotoFormat.Cr3 => Size<ExifSubIfdDirectory>(directories, ExifDirectoryBase.TagExifImageWidth, ExifDirectoryBase.TagExifImageHeight) is { Width: not null } exif
+                ? exif
+                : Size<JpegDirectory>(directories, JpegDirectory.TagImageWidth, JpegDirectory.TagImageHeight),
             _ => (null, null),
         };
 
@@ -43,6 +49,23 @@ internal sealed record StoredImage(int? Width, int? Height, int? Orientation)
         }
 
         return (null, null);
+    }
+
+    /// <summary>A TIFF-structured raw keeps a thumbnail in IFD0 and the sensor data and previews in sub-IFDs: the
+    /// largest of them is the photo.</summary>
+    private static (int? Width, int? Height) Largest(IReadOnlyList<MetadataExtractor.Directory> directories)
+    {
+        (int? Width, int? Height) largest = (null, null);
+        foreach (var directory in directories.Where(d => d is ExifIfd0Directory or ExifSubIfdDirectory))
+        {
+            if (directory.TryGetInt32(ExifDirectoryBase.TagImageWidth, out var width) && directory.TryGetInt32(ExifDirectoryBase.TagImageHeight, out var height)
+                && width > 0 && height > 0 && (long)width * height > (long)(largest.Width ?? 0) * (largest.Height ?? 0))
+            {
+                largest = (width, height);
+            }
+        }
+
+        return largest;
     }
 
     /// <summary>Only the eight EXIF values mean something; anything else is treated as absent rather than guessed.</summary>

@@ -75,6 +75,21 @@ public sealed class JobQueue
     }
 
     /// <summary>
+    /// Runs a finished stage of a photo again because its input changed outside the photo's bytes (an XMP sidecar was
+    /// edited). A queued or running job is left alone: it has not read the input yet, or is reading it now.
+    /// True when the job was queued again.
+    /// </summary>
+    public bool Requeue(SqliteConnection connection, SqliteTransaction transaction, long photoId, string stage, string why) =>
+        connection.Execute(
+            """
+            UPDATE jobs SET state = 'queued', attempts = 0, not_before = @Now, enqueued_at = @Now, lease_owner = NULL,
+                            lease_expires_at = NULL, started_at = NULL, finished_at = NULL, last_error = @why
+            WHERE photo_id = @photoId AND stage = @stage AND state IN ('done', 'failed')
+            """,
+            new { photoId, stage, why, Now },
+            transaction) > 0;
+
+    /// <summary>
     /// Start-up recovery. Only one daemon runs per database (see <see cref="DaemonInstanceLock"/>), so every
     /// 'running' job belongs to a process that died. A job that was alone in flight is the likeliest cause: it keeps
     /// the attempt its claim counted and fails when that was its last (a photo that keeps killing the process is

@@ -85,6 +85,40 @@ public sealed class CaptureTimeTests : IDisposable
         Assert.Equal(expectedTicks is { } ticks ? TimeSpan.FromTicks(ticks) : null, CaptureTime.ParseSubSecond(text));
     }
 
+    [Theory]
+    [InlineData("2019-07-04T18:22:05.25+02:00", "2019-07-04T18:22:05.25", 120)]
+    [InlineData("2013-07-05T03:18:27Z", "2013-07-05T03:18:27", 0)]
+    [InlineData("2014-04-04T14:14:14", "2014-04-04T14:14:14", null)]
+    [InlineData("2014-04-04T14:14-0530", "2014-04-04T14:14:00", -330)]
+    [InlineData("2003-08-31", null, null)]
+    [InlineData("yesterday", null, null)]
+    public void Xmp_dates_keep_their_fraction_and_offset_and_a_bare_date_is_no_capture_time(string text, string? local, int? offsetMinutes)
+    {
+        var parsed = CaptureTime.ParseXmp(text);
+
+        Assert.Equal(local is null ? null : DateTime.Parse(local, System.Globalization.CultureInfo.InvariantCulture), parsed?.Local);
+        Assert.Equal(offsetMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, parsed?.Offset);
+    }
+
+    [Theory]
+    [InlineData("54,19.2N", 90, 54.32)]
+    [InlineData("10,7.8W", 180, -10.13)]
+    [InlineData("43,28,2.81N", 90, 43.467447)]
+    [InlineData("-33.5", 90, -33.5)]
+    [InlineData("95,0N", 90, null)]
+    [InlineData("north", 90, null)]
+    public void Xmp_gps_coordinates_read_in_every_form_tools_write(string text, double limit, double? expected)
+    {
+        var negative = text.EndsWith('W') ? 'W' : 'S';
+        var degrees = XmpFacts.Coordinate(text, negative, limit);
+
+        Assert.Equal(expected is null, degrees is null);
+        if (expected is { } value)
+        {
+            Assert.Equal(value, degrees!.Value, 5);
+        }
+    }
+
     /// <summary>The machine's zone is the one thing the reader asks of time; tests pin it to a zone with DST.</summary>
     private sealed class ZoneOnlyTimeProvider(TimeZoneInfo zone) : TimeProvider
     {

@@ -8,7 +8,8 @@ namespace PrivateVlm.Tests.Metadata;
 
 /// <summary>
 /// Every photo in the shared corpus (JPEG, HEIC/HEIF, PNG, TIFF; recursively) read by the L0 reader and by exiftool,
-/// field by field. Each test prints "field: N files with a value compared (P photos checked), M mismatches" and lists
+/// field by field, on the EXIF fields these tests require to agree on every photo (capture time, its offset and the
+/// orientation, which also come from XMP, IPTC and GPS, are compared in <see cref="L0AgreementTests"/>). Each test prints "field: N files with a value compared (P photos checked), M mismatches" and lists
 /// every mismatch when it fails. The minimum counts are this corpus's own, so a reader that silently stopped finding a
 /// field fails rather than "agreeing" on nothing.
 /// </summary>
@@ -40,49 +41,6 @@ public sealed class ExiftoolAgreementTests(CorpusReadings corpus, ITestOutputHel
     }
 
     [CorpusFact]
-    public void Taken_at_agrees_with_the_first_valid_of_DateTimeOriginal_CreateDate_ModifyDate()
-    {
-        var agreement = new FieldAgreement("taken-at");
-        var offsets = new FieldAgreement("taken-at offset");
-        var subSeconds = new FieldAgreement("taken-at sub-seconds");
-        foreach (var photo in ReadPhotos)
-        {
-            var metadata = photo.Metadata!;
-            var expected = ExpectedTime(photo);
-            if (expected is null)
-            {
-                var modified = TimeZoneInfo.ConvertTimeFromUtc(
-                    File.GetLastWriteTimeUtc(Corpus.File(photo.RelativePath)), TimeZoneInfo.Local);
-                agreement.Check(photo, $"no EXIF time, so file:mtime {modified:s}", $"{metadata.TakenAtSource} {metadata.TakenAtLocal:s}",
-                    metadata.TakenAtSource == "file:mtime" && metadata.TakenAtLocal == modified);
-                continue;
-            }
-
-            var (source, local, offsetText, subSecondDigits) = expected.Value;
-
-            // The reader adds SubSecTime* to the time; exiftool's DateTimeOriginal is whole seconds, so compare the
-            // whole seconds here and the fraction separately below.
-            var wholeSeconds = metadata.TakenAtLocal is { } taken ? taken.AddTicks(-(taken.Ticks % TimeSpan.TicksPerSecond)) : (DateTime?)null;
-            agreement.Check(photo, $"{source} {local:s}", $"{metadata.TakenAtSource} {wholeSeconds:s}",
-                metadata.TakenAtSource == source && wholeSeconds == local);
-
-            var expectedOffset = offsetText is null ? null : (TimeSpan?)TimeSpan.Parse(offsetText.TrimStart('+'), CultureInfo.InvariantCulture);
-            offsets.Check(photo, offsetText, metadata.TakenAtOffset, metadata.TakenAtOffset == expectedOffset);
-
-            if (subSecondDigits is not null)
-            {
-                var expectedFraction = double.Parse("0." + subSecondDigits, CultureInfo.InvariantCulture);
-                var fraction = metadata.TakenAtLocal is { } withFraction ? (withFraction - local).TotalSeconds : double.NaN;
-                subSeconds.Check(photo, expectedFraction, fraction, Math.Abs(fraction - expectedFraction) < 1e-6);
-            }
-        }
-
-        agreement.AssertAgrees(output, minimumCompared: 170);
-        offsets.AssertAgrees(output, minimumCompared: 6);
-        subSeconds.AssertAgrees(output, minimumCompared: 12);
-    }
-
-    [CorpusFact]
     public void Make_and_model_agree()
     {
         var make = new FieldAgreement("Make");
@@ -99,19 +57,6 @@ public sealed class ExiftoolAgreementTests(CorpusReadings corpus, ITestOutputHel
 
         make.AssertAgrees(output, minimumCompared: 70);
         model.AssertAgrees(output, minimumCompared: 70);
-    }
-
-    [CorpusFact]
-    public void Orientation_agrees()
-    {
-        var agreement = new FieldAgreement("Orientation");
-        foreach (var photo in ReadPhotos)
-        {
-            var expected = (int?)photo.Exiftool.Number("Orientation");
-            agreement.Check(photo, expected, photo.Metadata!.Orientation, expected == photo.Metadata.Orientation);
-        }
-
-        agreement.AssertAgrees(output, minimumCompared: 94);
     }
 
     [CorpusFact]
@@ -195,32 +140,6 @@ public sealed class ExiftoolAgreementTests(CorpusReadings corpus, ITestOutputHel
         iso.AssertAgrees(output, minimumCompared: 30);
         focalLength.AssertAgrees(output, minimumCompared: 50);
         lens.AssertAgrees(output, minimumCompared: 8);
-    }
-
-    /// <summary>
-    /// exiftool's order for "when was it taken": DateTimeOriginal, then CreateDate (EXIF DateTimeDigitized), then
-    /// ModifyDate (IFD0 DateTime), each with its own OffsetTime* and SubSecTime* companion. exiftool prints an unset
-    /// camera clock ("0000:00:00 00:00:00") as is; that is no time at all, so it moves on to the next tag, as the
-    /// reader does.
-    /// </summary>
-    private static (string Source, DateTime Local, string? Offset, string? SubSeconds)? ExpectedTime(CorpusReading photo)
-    {
-        (string Tag, string Source, string OffsetTag, string SubSecondTag)[] order =
-        [
-            ("DateTimeOriginal", "exif:DateTimeOriginal", "OffsetTimeOriginal", "SubSecTimeOriginal"),
-            ("CreateDate", "exif:DateTimeDigitized", "OffsetTimeDigitized", "SubSecTimeDigitized"),
-            ("ModifyDate", "exif:DateTime", "OffsetTime", "SubSecTime"),
-        ];
-        foreach (var (tag, source, offsetTag, subSecondTag) in order)
-        {
-            if (photo.Exiftool.Text(tag) is { Length: >= 19 } text
-                && DateTime.TryParseExact(text[..19], "yyyy:MM:dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-            {
-                return (source, local, photo.Exiftool.Text(offsetTag), photo.Exiftool.Digits(subSecondTag));
-            }
-        }
-
-        return null;
     }
 
     private static double? Signed(double? value, bool negative) => value is { } number && negative ? -number : value;

@@ -7,7 +7,8 @@ namespace PrivateVlm.Tests.Metadata;
 /// <summary>
 /// exiftool's view of a folder, from one `exiftool -json -n -r` run: the independent reference the L0 reader is
 /// checked against. Tags are asked for by EXIF group where the reader reads EXIF, so an XMP CreateDate or a
-/// QuickTime date never stands in for a missing EXIF one. Image size is asked without a group: it is whatever
+/// QuickTime date never stands in for a missing EXIF one. Make and Model are asked without a group: the reader also
+/// takes them from XMP and pre-EXIF camera blocks, as exiftool does. Image size is asked without a group: it is whatever
 /// exiftool reports as ImageWidth/ImageHeight for that file type (JPEG SOF, PNG IHDR, TIFF IFD0, HEIF ispe).
 /// </summary>
 public sealed class ExiftoolReference
@@ -22,7 +23,7 @@ public sealed class ExiftoolReference
         "-EXIF:DateTimeOriginal", "-EXIF:CreateDate", "-EXIF:ModifyDate",
         "-EXIF:OffsetTimeOriginal", "-EXIF:OffsetTimeDigitized", "-EXIF:OffsetTime",
         "-EXIF:SubSecTimeOriginal", "-EXIF:SubSecTimeDigitized", "-EXIF:SubSecTime",
-        "-EXIF:Make", "-EXIF:Model", "-EXIF:Orientation", "-ImageWidth", "-ImageHeight",
+        "-Make", "-Model", "-EXIF:Orientation", "-ImageWidth", "-ImageHeight",
         "-EXIF:GPSLatitude", "-EXIF:GPSLatitudeRef", "-EXIF:GPSLongitude", "-EXIF:GPSLongitudeRef",
         "-EXIF:GPSAltitude", "-EXIF:GPSAltitudeRef",
         "-EXIF:FNumber", "-EXIF:ExposureTime", "-EXIF:ISO", "-EXIF:FocalLength", "-EXIF:LensModel",

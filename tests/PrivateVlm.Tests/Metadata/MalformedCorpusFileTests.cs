@@ -28,12 +28,14 @@ public sealed class MalformedCorpusFileTests
     [InlineData("exif-samples/jpg/invalid/image01713.jpg", 49, 500)]
     [InlineData("exif-samples/jpg/invalid/image01980.jpg", 284, 25)]
     [InlineData("exif-samples/jpg/invalid/image02206.jpg", 65, 65)]
-    public void Jpeg_without_exif_is_read_with_its_size_and_file_time(string file, int width, int height)
+    public void Jpeg_without_exif_is_read_with_its_size_and_its_xmp_capture_time(string file, int width, int height)
     {
         var metadata = reader.Read(Corpus.File(file));
 
         Assert.Equal(("JPEG", width, height), (metadata.Format, metadata.Width, metadata.Height));
-        Assert.Equal("file:mtime", metadata.TakenAtSource);
+        // Photoshop saved these without EXIF; the capture time survives only in XMP, with its offset.
+        Assert.Equal("xmp:xmp:CreateDate", metadata.TakenAtSource);
+        Assert.NotNull(metadata.TakenAtOffset);
         Assert.Null(metadata.Make);
     }
 
@@ -86,7 +88,8 @@ public sealed class MalformedCorpusFileTests
         Assert.Equal(40.6629935, metadata.Latitude!.Value, 6);
         Assert.Equal(-3.76374051, metadata.Longitude!.Value, 6);
         Assert.Equal(940.3186, metadata.AltitudeMeters!.Value, 3);
-        Assert.Equal(("exif:DateTime", new DateTime(2022, 1, 12, 7, 30, 14, 364)), (metadata.TakenAtSource, metadata.TakenAtLocal));
+        // No capture tag but the GPS clock, which Immich's order takes before ModifyDate: UTC, so +00:00.
+        Assert.Equal(("exif:GPSDateTime", new DateTime(2022, 1, 12, 7, 30, 14), TimeSpan.Zero), (metadata.TakenAtSource, metadata.TakenAtLocal, metadata.TakenAtOffset));
         Assert.Contains(metadata.Warnings, warning => warning.Contains("read from the HEIF boxes directly", StringComparison.Ordinal));
     }
 }
