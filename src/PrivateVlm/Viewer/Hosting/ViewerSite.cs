@@ -27,6 +27,8 @@ public sealed partial class ViewerSite : IAsyncDisposable
     private const string ContentSecurityPolicy =
         "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+    private static readonly string[] Reads = ["GET", "HEAD"];
+
     private readonly WebApplication app;
 
     private ViewerSite(WebApplication app, Uri address)
@@ -62,13 +64,13 @@ public sealed partial class ViewerSite : IAsyncDisposable
             notConfigured,
             services.GetRequiredService<ILogger<ViewerSite>>());
         app.Use(pages.GuardAsync);
-        app.MapGet("/", new RequestDelegate(pages.GridAsync));
-        app.MapGet("/status", new RequestDelegate(pages.StatusAsync));
-        app.MapGet("/photos/{id}", new RequestDelegate(pages.PhotoAsync));
-        app.MapGet("/photos/{id}/thumbnail", new RequestDelegate(c => pages.PictureAsync(c, PictureSize.Thumbnail)));
-        app.MapGet("/photos/{id}/picture", new RequestDelegate(c => pages.PictureAsync(c, PictureSize.Preview)));
-        app.MapGet("/assets/viewer.css", new RequestDelegate(c => ViewerPages.AssetAsync(c, Assets.Css, "text/css; charset=utf-8")));
-        app.MapGet("/assets/viewer.js", new RequestDelegate(c => ViewerPages.AssetAsync(c, Assets.Script, "text/javascript; charset=utf-8")));
+        app.MapMethods("/", Reads, new RequestDelegate(pages.GridAsync));
+        app.MapMethods("/status", Reads, new RequestDelegate(pages.StatusAsync));
+        app.MapMethods("/photos/{id}", Reads, new RequestDelegate(pages.PhotoAsync));
+        app.MapMethods("/photos/{id}/thumbnail", Reads, new RequestDelegate(c => pages.PictureAsync(c, PictureSize.Thumbnail)));
+        app.MapMethods("/photos/{id}/picture", Reads, new RequestDelegate(c => pages.PictureAsync(c, PictureSize.Preview)));
+        app.MapMethods("/assets/viewer.css", Reads, new RequestDelegate(c => ViewerPages.AssetAsync(c, Assets.Css, "text/css; charset=utf-8")));
+        app.MapMethods("/assets/viewer.js", Reads, new RequestDelegate(c => ViewerPages.AssetAsync(c, Assets.Script, "text/javascript; charset=utf-8")));
         app.MapFallback(new RequestDelegate(c => ViewerPages.HtmlAsync(c, 404, Layout.Message("Not found", "There is no page here."))));
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -114,6 +116,14 @@ public sealed partial class ViewerSite : IAsyncDisposable
                 return;
             }
 
+            // Server-Timing: what the server spent before the answer started (the pages are written in one piece).
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            response.OnStarting(() =>
+            {
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                response.Headers["Server-Timing"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"app;dur={elapsed:F2}");
+                return Task.CompletedTask;
+            });
             try
             {
                 await next(context);
@@ -181,7 +191,7 @@ public sealed partial class ViewerSite : IAsyncDisposable
             LibraryStatus status;
             using (var connection = database.OpenReadOnlyAtCurrentSchema())
             {
-                status = LibraryStatus.Read(connection, time, notConfigured);
+                status = LibraryStatus.Read(connection, database.FilePath, time, notConfigured);
             }
 
             await HtmlAsync(context, 200, StatusView.Render(status));

@@ -25,15 +25,18 @@ public static class StatusView
         var tiers = status.Tiers.Count == 0
             ? Html.Of($"""<p class="summary">No tier health recorded yet (the daemon has not run with this database's current schema).</p>""")
             : Html.Of($"""
-                {(status.DaemonSeemsRunning ? Markup.Empty : Html.Of($"""<p class="problem">The daemon has not updated tier health for over {(int)LibraryStatus.HealthStaleAfter.TotalSeconds} s: it is probably not running, and these rows describe the past.</p>"""))}
                 <table><thead><tr><th>tier</th><th>state</th><th>detail</th><th class="n">process</th><th>since</th><th>updated</th></tr></thead><tbody>{Html.Join(status.Tiers.Select(Tier))}</tbody></table>
                 """);
         var errors = p.LastErrors.Count == 0
             ? Html.Of($"""<p class="summary">No errors.</p>""")
             : Html.Of($"""<table><thead><tr><th>when</th><th>stage</th><th>file</th><th>error</th></tr></thead><tbody>{Html.Join(p.LastErrors.Select(e => Html.Of($"<tr><td>{e.OccurredAt}</td><td>{e.Stage}</td><td>{e.Path}</td><td>{e.Error}</td></tr>")))}</tbody></table>""");
         var c = p.Clusters;
+        var daemon = status.DaemonRunning
+            ? Html.Of($"""<p class="summary">The daemon is running on this database.</p>""")
+            : Html.Of($"""<p class="problem">The daemon is not running on this database: nothing moves, and tier health describes the moment it stopped.</p>""");
         var body = Html.Of($"""
             <h1>Status</h1>
+            {daemon}
             <p class="summary">{p.PhotosSeen} photos · files present {p.FilesPresent}, rejected {p.FilesRejected}, deleted {p.FilesDeleted} · oldest queued job {p.OldestQueuedAt ?? "none"}</p>
             <h2>Stages</h2>
             <table class="stages"><thead><tr><th>stage</th><th class="n">queued</th><th class="n">running</th><th class="n">done</th><th class="n">failed</th><th class="n">done/min</th><th>progress</th><th>oldest queued</th></tr></thead><tbody>{Html.Join(stages)}{notConfigured}</tbody></table>
