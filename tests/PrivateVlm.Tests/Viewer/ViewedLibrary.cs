@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using PrivateVlm.Imaging;
+using PrivateVlm.Viewer.Pictures;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Viewer;
@@ -46,9 +50,18 @@ public sealed class ViewedLibrary : IAsyncLifetime
 
         Library.Drop(photos[8], HostileName);
         Library.Drop(Corpus.File("heic/pug.heic"));
-        foreach (var burst in Corpus.Files("near-dup/burst", "*.png").Take(3))
+        Library.Drop(Corpus.Files("near-dup/burst", "*.png").First());
+
+        // Two near-duplicates of the first photo (resized and re-encoded, as a messaging app would): the clustering
+        // stage groups them and they inherit the representative's descriptions.
+        await using (var services = new ServiceCollection().AddLogging()
+                         .AddImaging(new ConfigurationBuilder().Build()).AddSingleton<PictureRendering>().BuildServiceProvider())
         {
-            Library.Drop(burst);
+            var rendering = services.GetRequiredService<PictureRendering>();
+            foreach (var (name, size) in new[] { ("copy-small.jpg", PictureSize.Thumbnail), ("copy-large.jpg", PictureSize.Preview) })
+            {
+                Library.Write(name, await rendering.RenderAsync(photos[0], size, CancellationToken.None));
+            }
         }
 
         PhotoCount = 13;

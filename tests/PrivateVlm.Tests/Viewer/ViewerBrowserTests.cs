@@ -61,7 +61,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     public async Task APhotoPageShowsWhatEachTierFound()
     {
         var photoId = Library.Scalar<long>(
-            "SELECT photo_id FROM vlm_results WHERE tier = 'deep' AND source_photo_id = photo_id AND photo_id IN (SELECT photo_id FROM photo_overview WHERE format = 'jpeg') ORDER BY photo_id LIMIT 1");
+            "SELECT photo_id FROM vlm_results WHERE tier = 'deep' AND source_photo_id = photo_id AND photo_id IN (SELECT photo_id FROM photo_overview WHERE format = 'JPEG') ORDER BY photo_id LIMIT 1");
         var path = Library.Scalar<string>("SELECT path FROM photo_overview WHERE photo_id = @photoId", new { photoId });
         var width = Library.Scalar<long>("SELECT width FROM photo_metadata WHERE photo_id = @photoId", new { photoId });
         var caption = Library.Scalar<string>("SELECT caption FROM photo_descriptions WHERE photo_id = @photoId", new { photoId });
@@ -72,11 +72,11 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
         Assert.Equal(Path.GetFileName(path), await page.Locator("h1").TextContentAsync());
         var facts = await page.Locator("main").InnerTextAsync();
         Assert.Contains(path, facts, StringComparison.Ordinal);
-        Assert.Contains($"width\t{width}", facts, StringComparison.Ordinal);
+        Assert.Equal(width.ToString(System.Globalization.CultureInfo.InvariantCulture), await FieldAsync(page, ".facts", "width"));
         Assert.Contains(topLabel, facts, StringComparison.Ordinal);
         // The JSON answers read as fields, not as JSON.
-        Assert.Contains($"caption\t{caption}", await page.Locator("section.tier-deep").InnerTextAsync(), StringComparison.Ordinal);
-        Assert.Contains($"scene\t{scene}", await page.Locator("section.tier-quick").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(caption, await FieldAsync(page, "section.tier-deep", "caption"));
+        Assert.Equal(scene, await FieldAsync(page, "section.tier-quick", "scene"));
         Assert.DoesNotContain("\"caption\"", facts, StringComparison.Ordinal);
 
         var jobRows = await page.Locator("table.jobs tbody tr").AllInnerTextsAsync();
@@ -223,6 +223,12 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
 
         Assert.Equal(before, SHA256.HashData(await File.ReadAllBytesAsync(Library.DatabasePath)));
     }
+
+    /// <summary>The text shown for a field (a dt and its dd) inside <paramref name="scope"/>, or null.</summary>
+    private static Task<string?> FieldAsync(IPage page, string scope, string name) =>
+        page.EvaluateAsync<string?>(
+            "([scope, name]) => [...document.querySelectorAll(scope + ' dl.fields dt')].find(dt => dt.textContent === name)?.nextElementSibling?.textContent ?? null",
+            new[] { scope, name });
 
     private static async Task<List<long>> PhotoIdsOnPageAsync(IPage page) =>
         (await page.Locator("ul.grid li a").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))"))

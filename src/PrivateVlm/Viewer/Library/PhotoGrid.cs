@@ -36,7 +36,7 @@ public sealed class PhotoGrid
     {
         var snapshot = timeline.Current();
         string? problem = null;
-        IEnumerable<TimelineEntry> matching = snapshot.Entries.Where(e => filter.Admits(e, snapshot));
+        var matching = filter.Admitted(snapshot);
         Dictionary<long, float>? scores = null;
 
         if (DescriptionWords.ToMatchQuery(filter.Words) is { } match)

@@ -8,8 +8,10 @@ namespace PrivateVlm.Viewer.Library;
 /// Every photo that still has a file, newest capture first, with the facts the grid filters on (capture day, camera),
 /// held in memory. Ordering 100,000 photos by capture time needs a full scan (there is no index on taken_at_local),
 /// too slow for every page; so the scan runs once, and again in the background when another connection committed
-/// (SQLite's data_version) at most every <see cref="CheckInterval"/>. A page then costs a slice of an array and a
-/// primary-key lookup per tile. While the daemon ingests, the grid trails the database by about that interval.
+/// (SQLite's data_version), at most every <see cref="CheckInterval"/> and never more often than ten times the last
+/// scan took, so a viewer open beside a daemon ingesting a big library spends at most about a tenth of a core on it. A
+/// page then costs a slice of an array and a primary-key lookup per tile. While the daemon ingests, the grid trails
+/// the database by that interval (a second for a small library, several for 100,000 photos).
 /// </summary>
 public sealed class PhotoTimeline : IDisposable
 {
@@ -21,6 +23,7 @@ public sealed class PhotoTimeline : IDisposable
     private long builtFromVersion = -1;
     private DateTimeOffset lastCheck;
     private Task? rebuilding;
+    private TimeSpan lastBuild;
 
     public PhotoTimeline(LibraryDatabase database, TimeProvider time, TimeSpan? checkInterval = null)
     {
@@ -38,7 +41,8 @@ public sealed class PhotoTimeline : IDisposable
         lock (gate)
         {
             var now = time.GetUtcNow();
-            if (current is not null && (now - lastCheck < CheckInterval || rebuilding is { IsCompleted: false }))
+            var interval = TimeSpan.FromTicks(Math.Max(CheckInterval.Ticks, lastBuild.Ticks * 10));
+            if (current is not null && (now - lastCheck < interval || rebuilding is { IsCompleted: false }))
             {
                 return current;
             }
@@ -88,6 +92,7 @@ public sealed class PhotoTimeline : IDisposable
 
     private TimelineSnapshot Build()
     {
+        var started = time.GetTimestamp();
         using var connection = database.OpenReadOnly();
         var rows = connection.Query<(long PhotoId, string? TakenAt, string? Make, string? Model)>(
             """
@@ -107,11 +112,12 @@ public sealed class PhotoTimeline : IDisposable
                 cameras[camera] = index;
             }
 
-            entries.Add(new TimelineEntry(row.PhotoId, row.TakenAt, index));
+            entries.Add(new TimelineEntry(row.PhotoId, row.TakenAt, index, DayNumber(row.TakenAt)));
         }
 
         var sorted = entries.ToArray();
         Array.Sort(sorted, NewestFirst);
+        lastBuild = time.GetElapsedTime(started);
         return new TimelineSnapshot(sorted, cameras.OrderBy(c => c.Value).Select(c => c.Key).ToArray(), time.GetUtcNow());
     }
 
@@ -126,6 +132,15 @@ public sealed class PhotoTimeline : IDisposable
         var byTime = string.CompareOrdinal(b.TakenAt, a.TakenAt);
         return byTime != 0 ? byTime : b.PhotoId.CompareTo(a.PhotoId);
     }
+
+    /// <summary>The capture day as yyyymmdd (20240731) from "2024-07-31T...", 0 when unknown: filters compare integers.</summary>
+    public static int DayNumber(string? takenAt) =>
+        takenAt is { Length: >= 10 } && takenAt[4] == '-' && takenAt[7] == '-'
+        && int.TryParse(takenAt.AsSpan(0, 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var year)
+        && int.TryParse(takenAt.AsSpan(5, 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var month)
+        && int.TryParse(takenAt.AsSpan(8, 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var day)
+            ? (year * 10000) + (month * 100) + day
+            : 0;
 
     /// <summary>How a camera reads to a person: the model, with the make in front when the model does not say it.</summary>
     public static string? CameraName(string? make, string? model)
@@ -152,7 +167,8 @@ public sealed class PhotoTimeline : IDisposable
 
 /// <param name="TakenAt">The camera's local time as stored (ISO-8601 text), null when the photo does not say.</param>
 /// <param name="Camera">Index into <see cref="TimelineSnapshot.Cameras"/>, -1 when unknown.</param>
-public readonly record struct TimelineEntry(long PhotoId, string? TakenAt, int Camera);
+/// <param name="Day">The capture day as yyyymmdd, 0 when unknown.</param>
+public readonly record struct TimelineEntry(long PhotoId, string? TakenAt, int Camera, int Day);
 
 /// <param name="Entries">Newest capture first.</param>
 public sealed record TimelineSnapshot(TimelineEntry[] Entries, string[] Cameras, DateTimeOffset BuiltAt)
