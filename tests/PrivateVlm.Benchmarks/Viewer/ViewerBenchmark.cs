@@ -219,7 +219,7 @@ public sealed class ViewerBenchmark : IFigureBenchmark
         }
 
         var onDisk = Directory.EnumerateFiles(cache.Folder).Sum(f => new FileInfo(f).Length);
-        Console.WriteLine($"thumbnail cache: {made} corpus photos -> {onDisk / 1024.0:F0} KB on disk, {onDisk / (double)made * 1000 / 1048576.0:F1} MB per 1,000 photos (previews, made when a photo page is opened, add about 0.1-0.3 MB each)");
+        Console.WriteLine($"thumbnail cache: {made} corpus photos -> {onDisk / 1024.0:F0} KB on disk, {onDisk / (double)made * 1000 / 1048576.0:F1} MB of thumbnails per 1,000 photos");
     }
 
     private static async Task<double> VipsthumbnailPerImageAsync(string file, string scratch, int copies)
