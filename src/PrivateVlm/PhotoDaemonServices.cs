@@ -13,6 +13,7 @@ using PrivateVlm.ModelServers;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
+using PrivateVlm.Viewer.Hosting;
 using PrivateVlm.Vlm.Stages;
 
 namespace PrivateVlm;
@@ -68,6 +69,7 @@ public static class PhotoDaemonServices
         services.AddHostedService<IdleMemoryRelease>();
         services.AddModelServers(configuration);
         services.AddTierHealth(configuration);
+        services.AddViewer(configuration); // Viewer:Port serves the web viewer from the daemon
         return services;
     }
 

@@ -15,6 +15,7 @@ internal static class VerbCatalog
         yield return SimilarVerb.Create();
         yield return ReprocessVerb.Create();
         yield return ClustersVerb.Create();
+        yield return ViewVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
     }
