@@ -6,7 +6,6 @@ using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Imaging;
 using PrivateVlm.Embeddings.Runtime;
-using Old = PrivateVlm.Interop.OnnxRuntime;
 using PrivateVlm.TestModels;
 
 namespace PrivateVlm.Benchmarks.Embeddings;
@@ -15,7 +14,7 @@ namespace PrivateVlm.Benchmarks.Embeddings;
 /// Per-photo L1 cost as the embedding stage pays it: a 12 MP JPEG prepared by ImagePreparation (decode, shrink,
 /// centre-crop, normalise) and encoded by a ViT-B/32-shaped model (random weights, real architecture and FLOPs).
 /// The JPEG is made at run time from the corpus HEIC (vips copy, Q=90); the model is generated outside git.
-/// Args: [--models-dir DIR] [--threads N] [--photos N] [--compare-bindings ROUNDS]
+/// Args: [--models-dir DIR] [--threads N] [--photos N]
 /// </summary>
 public sealed class L1PhotoBenchmark : IFigureBenchmark
 {
@@ -63,10 +62,6 @@ public sealed class L1PhotoBenchmark : IFigureBenchmark
             var spec = new EncoderInputSpec(folder.ImageSize, [.. folder.Mean], [.. folder.Std]);
             var flops = shape.FlopsPerImage();
             Console.WriteLine($"onnxruntime {OnnxRuntimeDiagnostics.Read().Version} (Microsoft.ML.OnnxRuntime package), {session.ExecutionProvider}, intra-op threads {threads}; model ViT-B/32 shape, {flops / 1e9:F2} GFLOP per image");
-            if (L1EncoderBenchmark.Option(args, "--compare-bindings") is { } comparisonRounds)
-            {
-                await CompareBindingsAsync(modelPath, threads, int.Parse(comparisonRounds, culture), encoder, folder, preparation, spec, jpeg);
-            }
 
             for (var i = 0; i < 3; i++)
             {
@@ -151,119 +146,5 @@ public sealed class L1PhotoBenchmark : IFigureBenchmark
         {
             Directory.Delete(scratch, recursive: true);
         }
-    }
-
-    /// <summary>
-    /// TEMPORARY (until the hand-written binding is deleted): the same photo through the package's InferenceSession
-    /// (ClipImageEncoder) and through the hand-written C-API binding, both on the package's native library, in
-    /// back-to-back pairs whose order alternates, so a shared machine's changing load hits both alike. "per photo" adds
-/// the round's one preparation (shared by both) to each encode.
-    /// </summary>
-    private static async Task CompareBindingsAsync(
-        string modelPath, int threads, int rounds, ClipImageEncoder package, ClipModelFolder folder, ImagePreparation preparation, EncoderInputSpec spec, string jpeg)
-    {
-        var culture = System.Globalization.CultureInfo.InvariantCulture;
-        var native = new[] { AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"), Path.Combine(AppContext.BaseDirectory, "runtimes", "osx-arm64", "native") }
-            .SelectMany(d => new[] { Path.Combine(d, "libonnxruntime.so"), Path.Combine(d, "libonnxruntime.dylib") })
-            .First(File.Exists);
-        var oldRuntime = Old.OnnxRuntimeEnvironment.Load(native);
-        using var oldSession = oldRuntime.OpenSession(modelPath, new Old.OnnxSessionOptions { IntraOpThreads = threads, PreferCoreML = OnnxSessionOptions.CoreMLPlatform });
-        Console.WriteLine($"binding comparison: hand-written C-API binding (ORT {oldRuntime.Version}, {oldSession.ExecutionProvider}) vs package InferenceSession, same native library {native}");
-        float[][] OldEncode(float[] pixels, int batch)
-        {
-            var output = oldSession.Run("image", Old.OnnxTensor.FromFloats(pixels, batch, 3, folder.ImageSize, folder.ImageSize));
-            return EmbeddingVector.NormalizedRows(output.AsFloats(), batch, folder.EmbedDimensions);
-        }
-
-        var bindings = new (string Name, Func<float[], int, float[][]> Encode)[] { ("package", package.Encode), ("binding", OldEncode) };
-        var pixels1 = await preparation.PrepareEncoderInputAsync(jpeg, spec, CancellationToken.None);
-        var pixels4 = Enumerable.Repeat(pixels1, 4).SelectMany(p => p).ToArray();
-        // Same answers first: both bindings run the same library on the same input.
-        var difference = bindings[0].Encode(pixels1, 1)[0].Zip(bindings[1].Encode(pixels1, 1)[0]).Max(p => Math.Abs(p.First - p.Second));
-        Console.WriteLine($"largest difference between the two embeddings: {difference:G3}");
-        var encode1 = bindings.ToDictionary(b => b.Name, _ => new List<double>());
-        var perPhoto = bindings.ToDictionary(b => b.Name, _ => new List<double>());
-        var encode4 = bindings.ToDictionary(b => b.Name, _ => new List<double>());
-        foreach (var (_, encode) in bindings)
-        {
-            encode(pixels1, 1);
-            encode(pixels4, 4);
-        }
-
-        // Each round prepares one photo and encodes it through both bindings back to back, then one 4-photo batch
-        // through both, swapping which goes first every round.
-        for (var round = 0; round < rounds; round++)
-        {
-            var order = round % 2 == 0 ? bindings : bindings.Reverse().ToArray();
-            var t0 = Stopwatch.GetTimestamp();
-            var pixels = await preparation.PrepareEncoderInputAsync(jpeg, spec, CancellationToken.None);
-            var prepared = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            foreach (var (name, encode) in order)
-            {
-                var t1 = Stopwatch.GetTimestamp();
-                encode(pixels, 1);
-                var encoded = Stopwatch.GetElapsedTime(t1).TotalMilliseconds;
-                encode1[name].Add(encoded);
-                perPhoto[name].Add(prepared + encoded);
-            }
-
-            foreach (var (name, encode) in order)
-            {
-                var b = Stopwatch.GetTimestamp();
-                encode(pixels4, 4);
-                encode4[name].Add(Stopwatch.GetElapsedTime(b).TotalMilliseconds / 4);
-            }
-        }
-
-        foreach (var (name, _) in bindings)
-        {
-            Console.WriteLine($"{name,-8} batch 1 encode: {Percentiles.Describe(encode1[name])}; per photo (prepare + encode): {Percentiles.Describe(perPhoto[name])}; batch 4 encode per photo: {Percentiles.Describe(encode4[name])}");
-        }
-
-        string Ratio(Dictionary<string, List<double>> samples) =>
-            (Percentiles.Of(samples["binding"], 50) / Percentiles.Of(samples["package"], 50)).ToString("F3", culture);
-        Console.WriteLine($"speed ratio package/binding (binding p50 time / package p50 time; >= 0.98 is the goal): batch 1 encode {Ratio(encode1)}, per photo {Ratio(perPhoto)}, batch 4 encode {Ratio(encode4)}");
-        // The same rounds paired: each round's binding time over its package time, median over rounds (robust to load drift).
-        string Paired(Dictionary<string, List<double>> samples) =>
-            Percentiles.Of(samples["binding"].Zip(samples["package"], (b, p) => b / p).ToList(), 50).ToString("F3", culture);
-        Console.WriteLine($"paired median ratio per round: batch 1 encode {Paired(encode1)}, per photo {Paired(perPhoto)}, batch 4 encode {Paired(encode4)}");
-
-        // What the binding itself costs per call, apart from the model's compute: a 4x3 dense model, where the run is
-        // microseconds and the per-call work (wrap the input, run, read the output) is most of it.
-        var dense = TinyModels.Dense(Path.Combine(Path.GetDirectoryName(jpeg)!, "dense.onnx"));
-        using var tinyPackage = OnnxModel.Open(dense.Path, new OnnxSessionOptions { IntraOpThreads = 1, PreferCoreML = false });
-        using var tinyOld = oldRuntime.OpenSession(dense.Path, new Old.OnnxSessionOptions { IntraOpThreads = 1, PreferCoreML = false });
-        var x = new float[] { 1, 2, 3, 4 };
-        var calls = new (string Name, Action Call)[]
-        {
-            ("package", () =>
-            {
-                using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(x, [1, 4]);
-                using var output = tinyPackage.Run("x", input);
-                _ = output[0].GetTensorDataAsSpan<float>().ToArray();
-            }),
-            ("binding", () => _ = tinyOld.Run("x", Old.OnnxTensor.FromFloats(x, 1, 4)).AsFloats()),
-        };
-        var perCall = calls.ToDictionary(c => c.Name, _ => new List<double>());
-        for (var round = 0; round < 40; round++)
-        {
-            foreach (var (name, call) in round % 2 == 0 ? calls : calls.Reverse().ToArray())
-            {
-                var t = Stopwatch.GetTimestamp();
-                for (var i = 0; i < 2000; i++)
-                {
-                    call();
-                }
-
-                perCall[name].Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds / 2000);
-            }
-        }
-
-        foreach (var (name, _) in calls)
-        {
-            Console.WriteLine($"{name,-8} tiny model, per call: {Percentiles.Describe(perCall[name], "us")}");
-        }
-
-        Console.WriteLine($"tiny model ratio: {Ratio(perCall)} (ratio of p50s), paired median {Paired(perCall)}");
     }
 }
