@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using PrivateVlm.Configuration;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.Vlm.Configuration;
 using PrivateVlm.Vlm.Egress;
 
@@ -26,10 +26,10 @@ internal static class NativeLibraryFindings
         }
 
         var embeddings = configuration.GetSection(EmbeddingsOptions.Section).Get<EmbeddingsOptions>() ?? new EmbeddingsOptions();
-        var runtime = OnnxRuntimeEnvironment.Diagnose(embeddings.OnnxRuntimePath);
+        var runtime = OnnxRuntimeDiagnostics.Read();
         yield return runtime.Available
-            ? new DoctorFinding("onnx runtime", true, $"{runtime.Version} at {runtime.LibraryPath}; providers: {string.Join(", ", runtime.Providers)}")
-            : new DoctorFinding("onnx runtime", false, $"{runtime.Error} (searched: {string.Join(", ", runtime.Searched)})", runtime.Fix);
+            ? new DoctorFinding("onnx runtime", true, $"{runtime.Version} (Microsoft.ML.OnnxRuntime package); providers: {string.Join(", ", runtime.Providers)}")
+            : new DoctorFinding("onnx runtime", false, runtime.Error ?? "ONNX Runtime does not load", "run privatevlm on osx-arm64, linux-x64, linux-arm64, win-x64 or win-arm64");
 
         var folder = embeddings.ModelFolder(AppPaths.ForCurrentUser());
         DoctorFinding model;

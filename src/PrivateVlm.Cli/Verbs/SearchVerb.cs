@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.ML.OnnxRuntime;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.Embeddings.Search;
 
 namespace PrivateVlm.Cli.Verbs;
@@ -84,7 +86,7 @@ internal static class SearchVerb
         {
             hits = await search(services.GetRequiredService<PhotoSearch>());
         }
-        catch (Exception e) when (e is SearchUnavailableException or FileNotFoundException or ClipModelException or Interop.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception e) when (e is SearchUnavailableException or FileNotFoundException or ClipModelException or OnnxModelException or OnnxRuntimeUnavailableException or OnnxRuntimeException)
         {
             Console.Error.WriteLine($"privatevlm {verb}: {e.Message}");
             return 1;

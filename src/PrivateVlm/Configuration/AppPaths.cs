@@ -11,9 +11,6 @@ public sealed record AppPaths(string DataDirectory, string LogDirectory, string 
 
     public string DefaultDatabase => Path.Combine(DataDirectory, "privatevlm.db");
 
-    /// <summary>Native libraries installed by scripts/install-onnxruntime.sh.</summary>
-    public string NativeDirectory => Path.Combine(DataDirectory, "native");
-
     /// <summary>Default folder for CLIP models (Immich layout, one sub-folder per model).</summary>
     public string ModelsDirectory => Path.Combine(DataDirectory, "models");
 

@@ -1,4 +1,6 @@
-using PrivateVlm.Interop.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using PrivateVlm.Embeddings.Runtime;
 
 namespace PrivateVlm.Embeddings;
 
@@ -8,10 +10,10 @@ namespace PrivateVlm.Embeddings;
 /// </summary>
 public sealed class ClipImageEncoder : IDisposable
 {
-    private readonly OnnxSession session;
+    private readonly OnnxModel session;
     private readonly string inputName;
 
-    public ClipImageEncoder(OnnxSession session, ClipModelFolder model)
+    public ClipImageEncoder(OnnxModel session, ClipModelFolder model)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(model);
@@ -41,19 +43,24 @@ public sealed class ClipImageEncoder : IDisposable
                 nameof(pixels));
         }
 
-        var output = session.Run(inputName, OnnxTensor.FromFloats(pixels, batch, 3, ImageSize, ImageSize));
-        return Rows(output, batch);
+        // The pixels are handed to ONNX Runtime in place (pinned for the run), not copied.
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, [batch, 3, ImageSize, ImageSize]);
+        using var outputs = session.Run(inputName, input);
+        return Rows(outputs[0], batch, Model, Dimensions);
     }
 
-    internal float[][] Rows(OnnxTensor output, int batch)
+    /// <summary>The [rows, dimensions] float output as normalised rows, or a clear error when the model gave another shape.</summary>
+    internal static float[][] Rows(OrtValue output, int rows, ClipModelFolder model, int dimensions)
     {
-        if (output.Shape.Count != 2 || output.Shape[0] != batch || output.Shape[1] != Dimensions)
+        var info = output.GetTensorTypeAndShape();
+        var shape = info.Shape;
+        if (info.ElementDataType != TensorElementType.Float || shape.Length != 2 || shape[0] != rows || shape[1] != dimensions)
         {
             throw new ClipModelException(
-                $"Model {Model.Name} returned {output}; config.json promises [{batch}, {Dimensions}] (embed_dim).");
+                $"Model {model.Name} returned {info.ElementDataType} [{string.Join(", ", shape)}]; config.json promises Float [{rows}, {dimensions}] (embed_dim).");
         }
 
-        return EmbeddingVector.NormalizedRows(output.AsFloats(), batch, Dimensions);
+        return EmbeddingVector.NormalizedRows(output.GetTensorDataAsSpan<float>(), rows, dimensions);
     }
 
     public void Dispose() => session.Dispose();

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PrivateVlm.Embeddings.Tokenization;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 
 namespace PrivateVlm.Embeddings;
 
@@ -22,9 +22,8 @@ public sealed class ClipModel : IDisposable
     public ClipTextEncoder Texts { get; }
 
     /// <summary>Validates the folder, loads the tokenizer and opens both sessions.</summary>
-    public static ClipModel Open(OnnxRuntimeEnvironment runtime, string folder, OnnxSessionOptions options, ILogger? logger = null)
+    public static ClipModel Open(string folder, OnnxSessionOptions options, ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(runtime);
         logger ??= NullLogger.Instance;
         var model = ClipModelFolder.Read(folder);
         var vocabulary = ClipVocabulary.FromTokenizerJson(model.TokenizerPath);
@@ -34,22 +33,22 @@ public sealed class ClipModel : IDisposable
         }
 
         var tokenizer = new ClipTokenizer(vocabulary, model.ContextLength, padId, model.TextCleaning);
-        var visual = runtime.OpenSession(model.VisualModelPath, options);
+        var visual = OnnxModel.Open(model.VisualModelPath, options);
         try
         {
-            var textual = runtime.OpenSession(model.TextualModelPath, options);
+            var textual = OnnxModel.Open(model.TextualModelPath, options);
             try
             {
                 if (visual.CoreMLFallbackReason is { } reason)
                 {
-                    // Worth a warning on macOS (CoreML was expected); elsewhere CoreML is simply not part of the build.
-                    logger.Log(OperatingSystem.IsMacOS() ? LogLevel.Warning : LogLevel.Debug,
+                    // Worth a warning where CoreML was expected; elsewhere it is simply not part of the package's library.
+                    logger.Log(OnnxSessionOptions.CoreMLPlatform ? LogLevel.Warning : LogLevel.Debug,
                         "CoreML not used for CLIP model {Model}, running on CPU: {Reason}", model.Name, reason);
                 }
 
                 logger.LogInformation(
                     "CLIP model {Model} opened from {Folder}: {Dimensions}-d embeddings, {ImageSize} px input, context {ContextLength}, provider {Provider}, ONNX Runtime {Version}",
-                    model.Name, model.Root, model.EmbedDimensions, model.ImageSize, model.ContextLength, visual.ExecutionProvider, runtime.Version);
+                    model.Name, model.Root, model.EmbedDimensions, model.ImageSize, model.ContextLength, visual.ExecutionProvider, OnnxModel.Environment().GetVersionString());
                 return new ClipModel(model, new ClipImageEncoder(visual, model), new ClipTextEncoder(textual, tokenizer, model));
             }
             catch

@@ -1,15 +1,17 @@
 using PrivateVlm.Embeddings.Tokenization;
-using PrivateVlm.Interop.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using PrivateVlm.Embeddings.Runtime;
 
 namespace PrivateVlm.Embeddings;
 
 /// <summary>Tokenises text and runs the CLIP textual model: one L2-normalised embedding per text (search queries, label prompts).</summary>
 public sealed class ClipTextEncoder : IDisposable
 {
-    private readonly OnnxSession session;
-    private readonly OnnxTensorInfo input;
+    private readonly OnnxModel session;
+    private readonly OnnxTensorDeclaration input;
 
-    public ClipTextEncoder(OnnxSession session, ClipTokenizer tokenizer, ClipModelFolder model)
+    public ClipTextEncoder(OnnxModel session, ClipTokenizer tokenizer, ClipModelFolder model)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -28,9 +30,8 @@ public sealed class ClipTextEncoder : IDisposable
     public ClipTokenizer Tokenizer { get; }
 
     /// <summary>Opens only the text side of a model (text search needs no image session).</summary>
-    public static ClipTextEncoder Open(OnnxRuntimeEnvironment runtime, ClipModelFolder model, OnnxSessionOptions options)
+    public static ClipTextEncoder Open(ClipModelFolder model, OnnxSessionOptions options)
     {
-        ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(model);
         var vocabulary = ClipVocabulary.FromTokenizerJson(model.TokenizerPath);
         if (!vocabulary.TokenIds.TryGetValue(model.PadToken, out var padId))
@@ -38,7 +39,7 @@ public sealed class ClipTextEncoder : IDisposable
             throw new ClipModelException($"{model.TokenizerPath} has no id for the pad token '{model.PadToken}'.");
         }
 
-        var session = runtime.OpenSession(model.TextualModelPath, options);
+        var session = OnnxModel.Open(model.TextualModelPath, options);
         try
         {
             return new ClipTextEncoder(session, new ClipTokenizer(vocabulary, model.ContextLength, padId, model.TextCleaning), model);
@@ -72,16 +73,12 @@ public sealed class ClipTextEncoder : IDisposable
         }
 
         // Immich exports take int32; some other exports take int64.
-        var tensor = input.ElementType == TensorElementType.Int32
-            ? OnnxTensor.FromInt32(ids, texts.Count, context)
-            : OnnxTensor.FromInt64(ids.Select(x => (long)x).ToArray(), texts.Count, context);
-        var output = session.Run(input.Name, tensor);
-        if (output.Shape.Count != 2 || output.Shape[0] != texts.Count || output.Shape[1] != Dimensions)
-        {
-            throw new ClipModelException($"Model {Model.Name} returned {output}; config.json promises [{texts.Count}, {Dimensions}] (embed_dim).");
-        }
-
-        return EmbeddingVector.NormalizedRows(output.AsFloats(), texts.Count, Dimensions);
+        long[] shape = [texts.Count, context];
+        using var tensor = input.ElementType == TensorElementType.Int32
+            ? OrtValue.CreateTensorValueFromMemory(ids, shape)
+            : OrtValue.CreateTensorValueFromMemory(ids.Select(x => (long)x).ToArray(), shape);
+        using var outputs = session.Run(input.Name, tensor);
+        return ClipImageEncoder.Rows(outputs[0], texts.Count, Model, Dimensions);
     }
 
     public void Dispose() => session.Dispose();

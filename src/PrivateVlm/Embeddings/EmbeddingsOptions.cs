@@ -1,5 +1,5 @@
 using PrivateVlm.Configuration;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 
 namespace PrivateVlm.Embeddings;
 
@@ -7,9 +7,6 @@ namespace PrivateVlm.Embeddings;
 public sealed record EmbeddingsOptions
 {
     public const string Section = "Embeddings";
-
-    /// <summary>libonnxruntime file or folder; null searches the usual places (see OnnxRuntimeLibrary).</summary>
-    public string? OnnxRuntimePath { get; set; }
 
     /// <summary>Folder of one CLIP model in the Immich layout; null means ModelsDirectory/ModelName.</summary>
     public string? ModelPath { get; set; }
@@ -22,7 +19,8 @@ public sealed record EmbeddingsOptions
     /// <summary>Most photos L1 encodes in one call when a backlog is waiting (also how many photos L1 works on at once).</summary>
     public int EncodeBatch { get; set; } = 4;
 
-    public bool UseCoreML { get; set; } = OperatingSystem.IsMacOS();
+    /// <summary>Try the CoreML execution provider first (default on osx-arm64 only), falling back to CPU.</summary>
+    public bool UseCoreML { get; set; } = OnnxSessionOptions.CoreMLPlatform;
 
     public string ModelFolder(AppPaths paths) => ModelPath ?? Path.Combine(paths.ModelsDirectory, ModelName);
 

@@ -6,15 +6,14 @@ using PrivateVlm.Configuration;
 using PrivateVlm.Embeddings.Labelling;
 using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Embeddings.Search;
-using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Embeddings;
 
 public static class EmbeddingsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the Embeddings options, the ONNX Runtime environment and the CLIP model. Both are opened on first
-    /// resolve (not at startup) so `doctor` and `status` work on machines without the runtime or the model.
+    /// Registers the Embeddings options and the CLIP model. The model (and with it ONNX Runtime) is opened on first
+    /// resolve (not at startup) so `doctor` and `status` work on machines without the model.
     /// </summary>
     public static IServiceCollection AddEmbeddings(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,13 +21,12 @@ public static class EmbeddingsServiceCollectionExtensions
             .Bind(configuration.GetSection(EmbeddingsOptions.Section))
             .Validate(o => o.IntraOpThreads >= 1, "Embeddings:IntraOpThreads must be at least 1.")
             .Validate(o => o.EncodeBatch is >= 1 and <= 64, "Embeddings:EncodeBatch must be 1..64.");
-        services.AddSingleton(sp => OnnxRuntimeEnvironment.Load(sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value.OnnxRuntimePath));
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<EmbeddingsOptions>>().Value;
             var paths = sp.GetService<AppPaths>() ?? AppPaths.ForCurrentUser();
             return ClipModel.Open(
-                sp.GetRequiredService<OnnxRuntimeEnvironment>(), options.ModelFolder(paths), options.SessionOptions(paths),
+                options.ModelFolder(paths), options.SessionOptions(paths),
                 sp.GetService<ILoggerFactory>()?.CreateLogger<ClipModel>());
         });
         services.AddSingleton(_ => ZeroShotLabels.Everyday());

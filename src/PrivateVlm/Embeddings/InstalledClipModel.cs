@@ -1,5 +1,5 @@
 using PrivateVlm.Configuration;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 
 namespace PrivateVlm.Embeddings;
 
@@ -52,9 +52,9 @@ public sealed class InstalledClipModel
 
         try
         {
-            OnnxRuntimeEnvironment.Load(options.OnnxRuntimePath);
+            OnnxModel.Environment();
         }
-        catch (OnnxRuntimeException e)
+        catch (OnnxRuntimeUnavailableException e)
         {
             return (null, $"CLIP model {folder.Name} is installed but ONNX Runtime is not usable: {e.Message}");
         }

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Clustering;
 using PrivateVlm.Embeddings;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.OnnxRuntime;
 
 namespace PrivateVlm.Benchmarks.Clustering;
 
@@ -12,8 +12,7 @@ namespace PrivateVlm.Benchmarks.Clustering;
 /// The measurement behind the Clustering defaults: Hamming distance distributions of pHash and dHash (as is, and
 /// the minimum over the eight orientations) and of the tilted central squares (each way round), for pairs a user
 /// calls the same photo (UKBench variants of one scene), pairs a user calls different (the ten distinct UKBench
-/// scenes) and burst neighbours (potato frames). With `--clip-model DIR` (an Immich-layout CLIP folder; optional
-/// `--onnxruntime PATH`) it also prints the CLIP cosine distributions of the same pairs, which is what
+/// scenes) and burst neighbours (potato frames). With `--clip-model DIR` (an Immich-layout CLIP folder) it also prints the CLIP cosine distributions of the same pairs, which is what
 /// Clustering:MinBurstCosine should be chosen from.
 /// </summary>
 public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
@@ -110,8 +109,7 @@ public sealed class NearDuplicateDistancesBenchmark : IFigureBenchmark
             return 0;
         }
 
-        var runtime = OnnxRuntimeEnvironment.Load(Argument(args, "--onnxruntime"));
-        using var clip = ClipModel.Open(runtime, clipFolder, new OnnxSessionOptions());
+        using var clip = ClipModel.Open(clipFolder, new OnnxSessionOptions());
         var spec = new EncoderInputSpec(clip.Folder.ImageSize, [.. clip.Folder.Mean], [.. clip.Folder.Std]);
         var embeddings = new Dictionary<string, float[]>();
         foreach (var key in fingerprints.Keys)

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Tokenization;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.TestModels;
 
 namespace PrivateVlm.Benchmarks.Embeddings;
 
 /// <summary>
 /// CLIP image-encode cost with a ViT-B/32-shaped model (random weights, real architecture and FLOPs) through the
-/// project's ONNX Runtime binding and ClipImageEncoder. Measures encode only: the libvips decode/resize step is
+/// Microsoft.ML.OnnxRuntime package and ClipImageEncoder. Measures encode only: the libvips decode/resize step is
 /// measured separately by the imaging benchmark.
 /// Args: [--models-dir DIR] [--threads N] [--seconds S]
 /// </summary>
@@ -33,13 +33,12 @@ public sealed class L1EncoderBenchmark : IFigureBenchmark
             Console.WriteLine($"generated {path} ({new FileInfo(path).Length / 1e6:F0} MB) in {write.Elapsed.TotalSeconds:F1} s");
         }
 
-        var runtime = OnnxRuntimeEnvironment.Load();
-        Console.WriteLine($"onnxruntime {runtime.Version} from {runtime.LibraryPath}; intra-op threads {threads}");
+        Console.WriteLine($"onnxruntime {OnnxRuntimeDiagnostics.Read().Version} (Microsoft.ML.OnnxRuntime package); intra-op threads {threads}");
         var flops = shape.FlopsPerImage();
         Console.WriteLine($"model: ViT-B/32 shape, {shape.ImageSize} px, {shape.Parameters() / 1e6:F1} M parameters, {flops / 1e9:F2} GFLOP per image (multiply-add = 2)");
 
         var open = Stopwatch.StartNew();
-        var session = runtime.OpenSession(path, new OnnxSessionOptions { IntraOpThreads = threads, PreferCoreML = OperatingSystem.IsMacOS() });
+        var session = OnnxModel.Open(path, new OnnxSessionOptions { IntraOpThreads = threads });
         var folder = new ClipModelFolder("vit-b-32-random", Path.GetDirectoryName(Path.GetDirectoryName(path))!, shape.EmbedDim, shape.ImageSize,
             TinyClipModel.OpenAiMean, TinyClipModel.OpenAiStd, "shortest", "bicubic", 77, ClipVocabulary.EndOfText);
         using var encoder = new ClipImageEncoder(session, folder);

@@ -5,7 +5,7 @@ using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.TestModels;
 
 namespace PrivateVlm.Benchmarks.Embeddings;
@@ -54,15 +54,14 @@ public sealed class L1PhotoBenchmark : IFigureBenchmark
                 .ReadHeaderAsync(jpeg, CancellationToken.None);
             Console.WriteLine($"input: {header.Width}x{header.Height} JPEG, {new FileInfo(jpeg).Length / 1e6:F1} MB");
 
-            var runtime = OnnxRuntimeEnvironment.Load();
-            var session = runtime.OpenSession(modelPath, new OnnxSessionOptions { IntraOpThreads = threads, PreferCoreML = OperatingSystem.IsMacOS() });
+            var session = OnnxModel.Open(modelPath, new OnnxSessionOptions { IntraOpThreads = threads });
             var folder = new ClipModelFolder("vit-b-32-random", Path.GetDirectoryName(Path.GetDirectoryName(modelPath))!, shape.EmbedDim, shape.ImageSize,
                 TinyClipModel.OpenAiMean, TinyClipModel.OpenAiStd, "shortest", "bicubic", 77, ClipVocabulary.EndOfText);
             using var encoder = new ClipImageEncoder(session, folder);
             var preparation = new ImagePreparation(Options.Create(new ImagingOptions()), NullLogger<ImagePreparation>.Instance);
             var spec = new EncoderInputSpec(folder.ImageSize, [.. folder.Mean], [.. folder.Std]);
             var flops = shape.FlopsPerImage();
-            Console.WriteLine($"onnxruntime {runtime.Version}, {session.ExecutionProvider}, intra-op threads {threads}; model ViT-B/32 shape, {flops / 1e9:F2} GFLOP per image");
+            Console.WriteLine($"onnxruntime {OnnxRuntimeDiagnostics.Read().Version} (Microsoft.ML.OnnxRuntime package), {session.ExecutionProvider}, intra-op threads {threads}; model ViT-B/32 shape, {flops / 1e9:F2} GFLOP per image");
 
             for (var i = 0; i < 3; i++)
             {

@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Search;
-using PrivateVlm.Interop.OnnxRuntime;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.TestModels;
 
 namespace PrivateVlm.Tests.Embeddings;
@@ -14,7 +14,7 @@ public sealed class TinyClipFixture : IDisposable
     public TinyClipFixture()
     {
         var folder = TinyClipModel.Write(Path.Combine(temp.Path, "Tiny-CLIP"), ClipMerges.IsPresent ? ClipMerges.Path : null);
-        Model = ClipModel.Open(OnnxRuntimeEnvironment.Load(), folder, new OnnxSessionOptions { IntraOpThreads = 2, PreferCoreML = false });
+        Model = ClipModel.Open(folder, new OnnxSessionOptions { IntraOpThreads = 2, PreferCoreML = false });
     }
 
     public ClipModel Model { get; }

@@ -33,3 +33,15 @@ public sealed class ClipMergesFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory that needs the real CLIP merges file; skipped with a clear message when it is absent.</summary>
+public sealed class ClipMergesTheoryAttribute : TheoryAttribute
+{
+    public ClipMergesTheoryAttribute()
+    {
+        if (!ClipMerges.IsPresent)
+        {
+            Skip = ClipMerges.AbsentMessage;
+        }
+    }
+}

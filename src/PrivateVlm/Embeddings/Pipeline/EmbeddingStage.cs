@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 using PrivateVlm.Embeddings.Labelling;
 using PrivateVlm.Embeddings.Storage;
+using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.OnnxRuntime;
 using PrivateVlm.Interop.Vips;
 using PrivateVlm.Pipeline;
 
@@ -63,7 +64,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
             clip = await Task.Run(model.Open, cancellationToken).ConfigureAwait(false);
             labels = await labelCache.GetAsync(clip, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ClipModelException or OnnxRuntimeException)
+        catch (Exception e) when (e is ClipModelException or OnnxModelException or OnnxRuntimeUnavailableException or OnnxRuntimeException)
         {
             LogModelUnusable(logger, model.Options.ModelFolder(model.Paths), e.Message);
             return new StageOutcome.Postponed(MachineProblemDelay, $"CLIP model cannot be opened: {e.Message}");

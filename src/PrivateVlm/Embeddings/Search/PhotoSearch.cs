@@ -1,7 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using PrivateVlm.Embeddings.Storage;
-using PrivateVlm.Interop.OnnxRuntime;
 using PrivateVlm.Storage;
 
 namespace PrivateVlm.Embeddings.Search;
@@ -40,9 +39,8 @@ public sealed class PhotoSearch
 
         var query = await Task.Run(() =>
         {
-            var runtime = OnnxRuntimeEnvironment.Load(model.Options.OnnxRuntimePath);
             // One short text per run: CoreML's model compilation would cost more than the CPU encode it saves.
-            using var encoder = ClipTextEncoder.Open(runtime, folder, model.Options.SessionOptions(model.Paths) with { PreferCoreML = false });
+            using var encoder = ClipTextEncoder.Open(folder, model.Options.SessionOptions(model.Paths) with { PreferCoreML = false });
             return encoder.Encode(text);
         }, cancellationToken).ConfigureAwait(false);
         if (query.Length != stored.Dimensions)

@@ -1,21 +1,17 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
 
 namespace PrivateVlm.Embeddings.Tokenization;
 
 /// <summary>
-/// The CLIP text tokenizer: clean (NFC, collapse whitespace, lower-case), split with the CLIP pattern, byte-level
-/// encode each piece, apply BPE merges with the end-of-word suffix on the last symbol, wrap in start/end tokens, then
-/// truncate (keeping the end token) and pad to the model's context length. Pieces are cached because photo-library
-/// queries and label prompts repeat the same words constantly.
+/// The CLIP text tokenizer on Microsoft.ML.Tokenizers: a byte-level BPE with the end-of-word suffix, CLIP's split
+/// pattern as the pre-tokenizer and open_clip's cleaning as the normaliser; start and end tokens around the ids. The
+/// package encodes; what CLIP adds on top is here: truncation to the model's context length keeping the end token, and
+/// padding with the model's pad id. ClipTokenizerParityTests holds this to the original tokenizer's ids exactly.
 /// </summary>
 public sealed partial class ClipTokenizer
 {
-    private const int MaxCachedWords = 50_000;
-
-    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    private readonly BpeTokenizer bpe;
 
     public ClipTokenizer(ClipVocabulary vocabulary, int contextLength, int padId, ClipTextCleaning cleaning = ClipTextCleaning.Lower)
     {
@@ -25,6 +21,22 @@ public sealed partial class ClipTokenizer
         ContextLength = contextLength;
         PadId = padId;
         Cleaning = cleaning;
+        var specialTokens = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            [ClipVocabulary.StartOfText] = vocabulary.StartId,
+            [ClipVocabulary.EndOfText] = vocabulary.EndId,
+        };
+        bpe = BpeTokenizer.Create(new BpeOptions(vocabulary.TokenIds)
+        {
+            Merges = vocabulary.Merges.Select(m => $"{m.Left} {m.Right}"),
+            SpecialTokens = specialTokens,
+            Normalizer = new ClipTextNormalizer(cleaning),
+            PreTokenizer = new RegexPreTokenizer(Pieces(), specialTokens),
+            EndOfWordSuffix = vocabulary.EndOfWordSuffix,
+            ByteLevel = true,
+            BeginningOfSentenceToken = ClipVocabulary.StartOfText,
+            EndOfSentenceToken = ClipVocabulary.EndOfText,
+        });
     }
 
     public ClipTextCleaning Cleaning { get; }
@@ -65,124 +77,18 @@ public sealed partial class ClipTokenizer
     public IReadOnlyList<int> Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var result = new List<int> { Vocabulary.StartId };
-        foreach (Match piece in Pieces().Matches(Clean(text, Cleaning)))
-        {
-            result.AddRange(IdsOfPiece(piece.Value));
-        }
-
-        result.Add(Vocabulary.EndId);
-        return result;
+        var ids = bpe.EncodeToIds(text);
+        // The package adds start and end only around some text; CLIP wraps empty text too.
+        return ids.Count == 0 ? [Vocabulary.StartId, Vocabulary.EndId] : ids;
     }
+
+    /// <summary>The text the ids stand for (the cleaned text, with a space where a word ended).</summary>
+    public string Decode(IEnumerable<int> ids) => bpe.Decode(ids);
 
     /// <summary>NFC, whitespace runs to one space, trimmed, then the model's cleaning (lower-case by default, as CLIP and Immich do).</summary>
-    public static string Clean(string text, ClipTextCleaning cleaning = ClipTextCleaning.Lower)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var normalized = text.Normalize(NormalizationForm.FormC);
-        if (cleaning == ClipTextCleaning.Canonicalize)
-        {
-            // open_clip's canonicalize: '_' becomes a space, Python's string.punctuation (ASCII only) is dropped.
-            normalized = AsciiPunctuation().Replace(normalized.Replace('_', ' '), string.Empty);
-        }
-
-        var collapsed = Whitespace().Replace(normalized, " ").Trim();
-        return cleaning == ClipTextCleaning.Whitespace ? collapsed : collapsed.ToLower(CultureInfo.InvariantCulture);
-    }
-
-    private int[] IdsOfPiece(string piece)
-    {
-        if (cache.TryGetValue(piece, out var cached))
-        {
-            return cached;
-        }
-
-        int[] ids;
-        if (piece is ClipVocabulary.StartOfText or ClipVocabulary.EndOfText)
-        {
-            ids = [Vocabulary.IdOf(piece)];
-        }
-        else
-        {
-            var symbols = Merge(ByteSymbols(piece));
-            ids = new int[symbols.Count];
-            for (var i = 0; i < symbols.Count; i++)
-            {
-                ids[i] = Vocabulary.TokenIds.TryGetValue(symbols[i], out var id)
-                    ? id
-                    : throw new InvalidDataException($"The tokenizer vocabulary has no symbol '{symbols[i]}'; the tokenizer file is inconsistent.");
-            }
-        }
-
-        if (cache.Count < MaxCachedWords)
-        {
-            cache.TryAdd(piece, ids);
-        }
-
-        return ids;
-    }
-
-    private List<string> ByteSymbols(string piece)
-    {
-        var bytes = Encoding.UTF8.GetBytes(piece);
-        var symbols = new List<string>(bytes.Length);
-        foreach (var b in bytes)
-        {
-            symbols.Add(ByteLevelAlphabet.CharOf(b).ToString());
-        }
-
-        symbols[^1] += Vocabulary.EndOfWordSuffix;
-        return symbols;
-    }
-
-    /// <summary>Repeatedly merges the adjacent pair with the lowest merge rank, every occurrence left to right.</summary>
-    private List<string> Merge(List<string> symbols)
-    {
-        while (symbols.Count > 1)
-        {
-            var bestRank = int.MaxValue;
-            (string Left, string Right) best = default;
-            for (var i = 0; i < symbols.Count - 1; i++)
-            {
-                if (Vocabulary.TryRank(symbols[i], symbols[i + 1], out var rank) && rank < bestRank)
-                {
-                    bestRank = rank;
-                    best = (symbols[i], symbols[i + 1]);
-                }
-            }
-
-            if (bestRank == int.MaxValue)
-            {
-                break;
-            }
-
-            var merged = new List<string>(symbols.Count);
-            for (var i = 0; i < symbols.Count; i++)
-            {
-                if (i < symbols.Count - 1 && symbols[i] == best.Left && symbols[i + 1] == best.Right)
-                {
-                    merged.Add(best.Left + best.Right);
-                    i++;
-                }
-                else
-                {
-                    merged.Add(symbols[i]);
-                }
-            }
-
-            symbols = merged;
-        }
-
-        return symbols;
-    }
+    public static string Clean(string text, ClipTextCleaning cleaning = ClipTextCleaning.Lower) => new ClipTextNormalizer(cleaning).Normalize(text);
 
     // The CLIP split pattern: special tokens, English contractions, letter runs, single digits, other non-space runs.
     [GeneratedRegex(@"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Pieces();
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
-
-    [GeneratedRegex(@"[!""#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]")]
-    private static partial Regex AsciiPunctuation();
 }
