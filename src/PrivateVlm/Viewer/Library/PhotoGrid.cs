@@ -77,7 +77,9 @@ public sealed class PhotoGrid
         {
             hits = await search.SearchTextAsync(looks, LooksCandidates, new SearchFilters(filter.From), cancellationToken);
         }
-        catch (Exception e) when (e is SearchUnavailableException or ClipModelException or Interop.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception e) when (e is SearchUnavailableException or FileNotFoundException or ClipModelException
+            or Embeddings.Runtime.OnnxModelException or Embeddings.Runtime.OnnxRuntimeUnavailableException
+            or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             return ([], null, e.Message);
         }
