@@ -16,4 +16,8 @@ public sealed record PromptVersion(
     JsonObject Schema,
     Type ResultType,
     int MaxTokens,
-    string ContentHash);
+    string ContentHash)
+{
+    /// <summary>The schema compiled for validating answers (built once per loaded version).</summary>
+    public required AnswerSchema Answers { get; init; }
+}
