@@ -38,7 +38,11 @@ public static class JsonSchemaGrammar
     {
         var builder = new Builder(limits ?? GrammarLimits.Default);
         var (expression, length) = builder.Value(schema, "#", "root");
-        builder.Define("root", expression, forceName: true);
+        if (expression != "root")
+        {
+            builder.Define("root", expression, forceName: true);
+        }
+
         return new SchemaGrammar(builder.Text(), "root", length);
     }
 
@@ -139,8 +143,9 @@ public static class JsonSchemaGrammar
             }
 
             var types = Types(schema, path);
-            var typed = types.Select(t => Typed(schema, t, path, types.Count == 1 ? hint : $"{hint}-{t}")).ToList();
-            return Alternatives(hint, typed, Nullable(schema) && !types.Contains("null"));
+            var orNull = Nullable(schema) && !types.Contains("null");
+            var typed = types.Select(t => Typed(schema, t, path, types.Count == 1 && !orNull ? hint : $"{hint}-{t}")).ToList();
+            return Alternatives(hint, typed, orNull);
         }
 
         private static bool Nullable(JsonObject schema) => schema["nullable"] is JsonValue v && v.GetValueKind() == JsonValueKind.True;
