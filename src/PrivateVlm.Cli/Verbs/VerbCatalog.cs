@@ -18,5 +18,6 @@ internal static class VerbCatalog
         yield return ClustersVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
+        yield return ModelHostVerb.Create();
     }
 }
