@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using PrivateVlm.ModelServers;
 using PrivateVlm.ModelServers.BuiltIn;
-using PrivateVlm.Tests.BuiltInEngine;
+using PrivateVlm.Tests.ModelHost;
 using PrivateVlm.Vlm.Configuration;
 
 namespace PrivateVlm.Tests.ModelServers;
@@ -146,9 +146,9 @@ public sealed class BuiltInEnginePlanTests : IDisposable
     [TinyModelFact]
     public void The_tiny_models_header_gives_its_real_attention_sizes()
     {
-        var header = GgufHeader.Read(TinyModel.ModelPath);
+        var header = GgufHeader.Read(TinyModel.Model);
         Assert.Equal(new GgufHeader("qwen2vl", BlockCount: 2, EmbeddingLength: 64, HeadCount: 4, HeadCountKv: 2, KeyLength: 16, ValueLength: 16), header);
-        var projector = Assert.Throws<InvalidDataException>(() => GgufHeader.Read(TinyModel.ProjectorPath));
+        var projector = Assert.Throws<InvalidDataException>(() => GgufHeader.Read(TinyModel.Projector));
         Assert.Contains("not the mmproj?", projector.Message);
     }
 

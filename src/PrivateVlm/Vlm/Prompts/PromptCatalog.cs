@@ -54,10 +54,7 @@ public sealed class PromptCatalog
             schema,
             resultType,
             maxTokens,
-            hash)
-        {
-            Answers = AnswerSchema.Compile(schema, name),
-        };
+            hash);
     }
 
     private static string ReadResource(string version, string file)

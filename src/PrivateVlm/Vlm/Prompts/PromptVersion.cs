@@ -18,6 +18,9 @@ public sealed record PromptVersion(
     int MaxTokens,
     string ContentHash)
 {
-    /// <summary>The schema compiled for validating answers (built once per loaded version).</summary>
-    public required AnswerSchema Answers { get; init; }
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, AnswerSchema> Compiled = new();
+
+    /// <summary>The schema compiled for validating answers, once per schema object (a version loaded by the catalog
+    /// keeps its schema object for the life of the process).</summary>
+    public AnswerSchema Answers => Compiled.GetValue(Schema, schema => AnswerSchema.Compile(schema, Name));
 }

@@ -58,6 +58,12 @@ public static class SchemaSubset
         return found;
     }
 
+    /// <summary>Where <paramref name="instance"/> breaks <paramref name="schema"/> (at most ten places), evaluated by
+    /// JsonSchema.Net like every answer; empty when it conforms. For one-off checks: answers use the compiled
+    /// <see cref="PromptVersion.Answers"/>.</summary>
+    public static IReadOnlyList<string> Violations(JsonNode? instance, JsonNode schema) =>
+        AnswerSchema.Compile(schema.AsObject(), "adhoc").Violations(System.Text.Json.JsonSerializer.SerializeToElement(instance));
+
     private static void Walk(JsonNode? node, string path, Action<JsonObject, string> visit)
     {
         if (node is not JsonObject schemaObject)
