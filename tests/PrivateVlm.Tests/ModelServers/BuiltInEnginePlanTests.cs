@@ -150,6 +150,11 @@ public sealed class BuiltInEnginePlanTests : IDisposable
         Assert.Equal(new GgufHeader("qwen2vl", BlockCount: 2, EmbeddingLength: 64, HeadCount: 4, HeadCountKv: 2, KeyLength: 16, ValueLength: 16), header);
         var projector = Assert.Throws<InvalidDataException>(() => GgufHeader.Read(TinyModel.Projector));
         Assert.Contains("not the mmproj?", projector.Message);
+
+        // Installed by symbolic link (as from a download cache): sizes are the files', not the links'.
+        PrivateVlm.Tests.BuiltInEngine.InstalledTinyModel.InstallFor(_models, "quick");
+        var memory = BuiltInEngines.Choose(Configuration(), "quick").Memory!;
+        Assert.Equal((new FileInfo(TinyModel.Model).Length, new FileInfo(TinyModel.Projector).Length), (memory.WeightsBytes, memory.ProjectorBytes));
     }
 
     [Theory]

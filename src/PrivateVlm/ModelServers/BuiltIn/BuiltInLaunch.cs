@@ -37,7 +37,10 @@ public sealed record BuiltInLaunch(VlmModelFiles Files, string ModelId, int Cont
     /// <summary>"context 16384 tokens for 4 photos at once, GPU layers: engine default, threads: all cores".</summary>
     public string DescribeSettings() =>
         $"context {Text(ContextSize)} tokens for {Text(Parallel)} photo(s) at once ({Text(ContextSize / Math.Max(1, Parallel))} each), " +
-        $"GPU layers {(GpuLayers is { } g ? Text(g) : "all on Apple Silicon, none elsewhere")}, threads {(Threads is { } t ? Text(t) : "all cores")}";
+        $"GPU layers {(GpuLayers is { } g ? Text(g) : AppleSilicon ? "all (Metal)" : "none (CPU)")}, threads {(Threads is { } t ? Text(t) : $"all cores ({Text(Environment.ProcessorCount)})")}";
+
+    private static bool AppleSilicon =>
+        OperatingSystem.IsMacOS() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64;
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

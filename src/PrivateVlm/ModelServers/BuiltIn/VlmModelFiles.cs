@@ -48,11 +48,15 @@ public sealed record VlmModelFiles(string Folder, string ModelPath, long ModelBy
         string Names(IEnumerable<FileInfo> files) => string.Join(", ", files.Select(f => f.Name));
         return (models.Count, projectors.Count) switch
         {
-            (1, 1) => new Finding(new VlmModelFiles(folder, models[0].FullName, models[0].Length, projectors[0].FullName, projectors[0].Length), null),
+            (1, 1) => new Finding(new VlmModelFiles(folder, models[0].FullName, SizeOf(models[0]), projectors[0].FullName, SizeOf(projectors[0])), null),
             (0, _) => new Finding(null, $"{folder} has a projector ({Names(projectors)}) but no language model *.gguf"),
             (_, 0) => new Finding(null, $"{folder} has {Names(models)} but no multimodal projector (a file named mmproj*.gguf)"),
             (> 1, _) => new Finding(null, $"{folder} has {models.Count} language models ({Names(models)}); keep one (split models: merge them with llama-gguf-split --merge)"),
             _ => new Finding(null, $"{folder} has {projectors.Count} projectors ({Names(projectors)}); keep the one made for {models[0].Name}"),
         };
     }
+
+    /// <summary>The size of the file a symbolic link points at (models are often linked from a download cache).</summary>
+    private static long SizeOf(FileInfo file) =>
+        file.LinkTarget is null ? file.Length : file.ResolveLinkTarget(returnFinalTarget: true) is FileInfo { Exists: true } target ? target.Length : 0;
 }
