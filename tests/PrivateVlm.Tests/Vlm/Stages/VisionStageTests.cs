@@ -23,8 +23,9 @@ public sealed class VisionStageTests : IDisposable
             _library.Drop(photo);
         }
 
-        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results WHERE tier = 'deep'") == 3,
-            "three deep results", TimeSpan.FromSeconds(40), () => StageSettings.Dump(_library));
+        // Deep no longer waits for quick, so both tiers' rows are awaited.
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results") == 6,
+            "three quick and three deep results", TimeSpan.FromSeconds(40), () => StageSettings.Dump(_library));
 
         var prompts = new PromptCatalog();
         var rows = _library.Query<ResultRow>(
