@@ -40,6 +40,9 @@ public static class PhotoDaemonServices
 
     public static IServiceCollection AddPhotoDaemon(this IServiceCollection services, IConfiguration configuration)
     {
+        // A VLM tier with its model in the models folder and no server configured is served by the built-in engine,
+        // written into the configuration as a supervised server so every part below treats it like one.
+        configuration = ModelServers.BuiltIn.BuiltInEngines.Apply(configuration);
         services.AddPhotoLibrary(configuration);
         services.Configure<WatchOptions>(configuration.GetSection(WatchOptions.Section));
 

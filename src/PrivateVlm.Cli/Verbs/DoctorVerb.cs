@@ -55,6 +55,11 @@ internal static class DoctorVerb
             yield return finding;
         }
 
+        foreach (var finding in EngineReport.Findings(configuration))
+        {
+            yield return finding;
+        }
+
         var databasePath = DatabaseLocation.Resolve(configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
         yield return ExamineDatabase(databasePath);
 

@@ -31,17 +31,22 @@ internal static class StatusVerb
                 return 1;
             }
 
+            var engines = EngineReport.Rows(CliConfiguration.Build(CommonOptions.Flags(("Database:Path", parse.GetValue(database)))));
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(status, JsonOutput.Options));
+                var document = JsonSerializer.SerializeToNode(status, JsonOutput.Options)!.AsObject();
+                document["engines"] = JsonSerializer.SerializeToNode(engines, JsonOutput.Options);
+                Console.WriteLine(document.ToJsonString(JsonOutput.Options));
             }
             else if (Console.IsOutputRedirected)
             {
                 WritePlain(status, library.FilePath);
+                WriteEngines(engines, rich: false);
             }
             else
             {
                 WriteRich(status, library.FilePath);
+                WriteEngines(engines, rich: true);
             }
 
             return 0;
@@ -80,6 +85,21 @@ internal static class StatusVerb
         var configuration = CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)));
         using var services = new ServiceCollection().AddLogging().AddPhotoDaemon(configuration).BuildServiceProvider();
         return status.WithConfiguration(services.GetServices<IPhotoStage>());
+    }
+
+    private static void WriteEngines(IReadOnlyList<EngineReport.EngineRow> engines, bool rich)
+    {
+        foreach (var line in EngineReport.Lines(engines))
+        {
+            if (rich)
+            {
+                AnsiConsole.MarkupLine(Markup.Escape(line));
+            }
+            else
+            {
+                Console.WriteLine(line);
+            }
+        }
     }
 
     private static void WritePlain(PipelineStatus status, string database)

@@ -14,9 +14,11 @@ internal static class VerbCatalog
         yield return SearchVerb.Create();
         yield return SimilarVerb.Create();
         yield return ReprocessVerb.Create();
+        yield return RetryVerb.Create();
         yield return ClustersVerb.Create();
         yield return ViewVerb.Create();
         yield return DoctorVerb.Create();
         yield return ServiceVerb.Create(StatusVerb.DaemonHealth);
+        yield return ModelHostVerb.Create();
     }
 }

@@ -75,7 +75,9 @@ public static class SchemaInstance
                 return null;
             default:
                 var words = 1 + Pick(seed, path + "#n", 3);
-                return string.Join(' ', Enumerable.Range(0, words).Select(i => Word(seed, $"{path}#{i}")));
+                var text = string.Join(' ', Enumerable.Range(0, words).Select(i => Word(seed, $"{path}#{i}")));
+                // llama.cpp's grammar honours maxLength, so the fake's answers do too.
+                return (int?)node["maxLength"] is { } maxLength && text.Length > maxLength ? text[..maxLength].TrimEnd() : text;
         }
     }
 

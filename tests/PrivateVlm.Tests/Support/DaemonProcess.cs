@@ -73,6 +73,7 @@ public sealed class DaemonProcess : IDisposable
         info.Environment["PRIVATEVLM__Watch__StabilityWindow"] = "00:00:00.100";
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["PRIVATEVLM__Embeddings__ModelPath"] = Path.Combine(library.Root, "no-clip-model");
+        info.Environment["PRIVATEVLM__BuiltInEngine__ModelsFolder"] = Path.Combine(library.Root, "no-vlm-models");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;

@@ -29,6 +29,8 @@ public sealed class InProcessDaemon : IAsyncDisposable
             ["Database:Path"] = library.DatabasePath,
             // No CLIP model unless a test installs one: a model at the user's default location must not change tests.
             ["Embeddings:ModelPath"] = Path.Combine(library.Root, "no-clip-model"),
+            // Likewise no VLM model for the built-in engine.
+            ["BuiltInEngine:ModelsFolder"] = Path.Combine(library.Root, "no-vlm-models"),
         });
         if (settings is not null)
         {

@@ -20,7 +20,7 @@ public sealed class DescribeAgainstFakeServerTests(SharedFakeServer fixture) : I
         Assert.NotEmpty(result.Description.Entities);
         Assert.All(result.Description.Entities, e => Assert.InRange(e.Count, 1, 1000));
         Assert.Equal("qwen2.5-vl-3b-instruct-q4_k_m.gguf", result.Model); // discovered from GET /v1/models
-        Assert.Equal(("quick", "quick.v1", 1), (result.Tier, result.PromptVersion, result.Attempts));
+        Assert.Equal(("quick", "quick.v2", 1), (result.Tier, result.PromptVersion, result.Attempts));
         Assert.Equal(tier.Prompt!.ContentHash, result.PromptHash);
         Assert.StartsWith("{", result.RawJson, StringComparison.Ordinal);
         Assert.True(result.Timings.PromptTokens > 391, "system prompt + text + 391 image tokens");
@@ -59,7 +59,7 @@ public sealed class DescribeAgainstFakeServerTests(SharedFakeServer fixture) : I
         Assert.InRange(result.Description.People.Count, 0, 500);
         Assert.NotEmpty(result.Description.Objects);
         Assert.True(Enum.IsDefined(result.Description.Mood.Overall));
-        Assert.Equal(("deep.v1", "configured-model"), (result.PromptVersion, result.Model)); // a configured id wins
+        Assert.Equal(("deep.v2", "configured-model"), (result.PromptVersion, result.Model)); // a configured id wins
         Assert.True(result.Timings.GeneratedTokens > 100);
     }
 

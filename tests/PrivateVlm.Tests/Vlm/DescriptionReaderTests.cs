@@ -12,7 +12,7 @@ public sealed class DescriptionReaderTests
          "relationships":[{"subject":"dog","predicate":"runs on","object":"grass"}]}
         """;
 
-    private static readonly PromptVersion Quick = TestTiers.Prompts.Get("quick.v1");
+    private static readonly PromptVersion Quick = TestTiers.Prompts.Get("quick.v2");
 
     [Fact]
     public void A_conforming_answer_becomes_the_record()
@@ -23,20 +23,23 @@ public sealed class DescriptionReaderTests
         Assert.Equal("runs on", Assert.Single(description.Relationships).Predicate);
     }
 
+    /// <summary>Each violation names where in the answer it is, then JsonSchema.Net's reason.</summary>
     [Theory]
-    [InlineData("\"count\":2", "\"count\":0", "below the minimum")]
-    [InlineData("\"count\":2", "\"count\":2.5", "expected \"integer\"")]
-    [InlineData("\"kind\":\"animal\"", "\"kind\":\"unicorn\"", "is not one of")]
-    [InlineData("\"setting\":\"outdoor\",", "", "required property 'setting' is missing")]
-    [InlineData("\"time_of_day\":\"day\"", "\"time_of_day\":\"day\",\"weather\":\"sunny\"", "unexpected property 'weather'")]
-    [InlineData("\"scene\":\"park\"", "\"scene\":null", "expected \"string\"")]
-    [InlineData("\"count\":2", "\"count\":\"2\"", "expected \"integer\"")]
+    [InlineData("\"count\":2", "\"count\":0", "$.entities[0].count:")]
+    [InlineData("\"count\":2", "\"count\":2.5", "$.entities[0].count:")]
+    [InlineData("\"kind\":\"animal\"", "\"kind\":\"unicorn\"", "$.entities[0].kind:")]
+    [InlineData("\"setting\":\"outdoor\",", "", "$.context: Required properties [\"setting\"] are not present")]
+    [InlineData("\"time_of_day\":\"day\"", "\"time_of_day\":\"day\",\"weather\":\"sunny\"", "$.context.weather:")]
+    [InlineData("\"scene\":\"park\"", "\"scene\":null", "$.context.scene:")]
+    [InlineData("\"count\":2", "\"count\":\"2\"", "$.entities[0].count:")]
+    [InlineData("\"name\":\"dog\"", "\"name\":\"a dog with a very long name beyond 32\"", "$.entities[0].name:")]
     public void An_answer_breaking_the_schema_is_a_schema_violation_keeping_the_raw_text(string from, string to, string expected)
     {
         var broken = Valid.Replace(from, to, StringComparison.Ordinal);
         var error = Assert.Throws<ModelServerException>(() => DescriptionReader.Read<QuickDescription>(broken, Quick, null));
         Assert.Equal(ModelServerFailure.SchemaViolation, error.Failure);
         Assert.Equal(FailureAdvice.RetryOnce, error.Advice);
+        Assert.Contains("breaks the quick.v2 schema", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Equal(broken, error.RawContent);
     }
@@ -44,10 +47,20 @@ public sealed class DescriptionReaderTests
     [Fact]
     public void Too_many_items_break_the_array_bound()
     {
-        var many = string.Join(',', Enumerable.Repeat("{\"kind\":\"object\",\"name\":\"cup\",\"count\":1}", 21));
+        var many = string.Join(',', Enumerable.Repeat("{\"kind\":\"object\",\"name\":\"cup\",\"count\":1}", 13));
         var broken = Valid.Replace("{\"kind\":\"animal\",\"name\":\"dog\",\"count\":2}", many, StringComparison.Ordinal);
         var error = Assert.Throws<ModelServerException>(() => DescriptionReader.Read<QuickDescription>(broken, Quick, null));
-        Assert.Contains("21 items, at most 20", error.Message, StringComparison.Ordinal);
+        Assert.Contains("$.entities:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("12", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_v1_answer_is_still_read_with_the_v1_schema()
+    {
+        var twentyEntities = string.Join(',', Enumerable.Repeat("{\"kind\":\"object\",\"name\":\"a cup with a rather long description of it\",\"count\":1}", 20));
+        var v1Answer = Valid.Replace("{\"kind\":\"animal\",\"name\":\"dog\",\"count\":2}", twentyEntities, StringComparison.Ordinal);
+        Assert.Equal(20, DescriptionReader.Read<QuickDescription>(v1Answer, TestTiers.Prompts.Get("quick.v1"), null).Entities.Count);
+        Assert.Throws<ModelServerException>(() => DescriptionReader.Read<QuickDescription>(v1Answer, Quick, null));
     }
 
     [Fact]

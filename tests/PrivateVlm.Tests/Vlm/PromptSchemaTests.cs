@@ -10,9 +10,20 @@ public sealed class PromptSchemaTests
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, IndentSize = 2 };
 
+    /// <summary>The released v1 versions: their files never change, so every stored result's hash still names them.</summary>
     [Theory]
-    [InlineData("quick.v1")]
-    [InlineData("deep.v1")]
+    [InlineData("quick.v1", "f2c4795405dd42b4112393d742852271168d9b17138f76e417799095b73855a1")]
+    [InlineData("deep.v1", "074f2946431857a848edd06d89fa6d23ebb3da4dc561020059872dd596b9597f")]
+    public void Released_v1_schemas_stay_byte_for_byte_what_was_released(string version, string sha256)
+    {
+        var path = Path.Combine(Corpus.RepositoryRoot, "prompts", version, "schema.json");
+        Assert.Equal(sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))));
+        Assert.Empty(SchemaSubset.UnsupportedKeywords(TestTiers.Prompts.Get(version).Schema));
+    }
+
+    [Theory]
+    [InlineData("quick.v2")]
+    [InlineData("deep.v2")]
     public void Committed_schema_is_the_one_generated_from_the_result_records(string version)
     {
         var generated = ResultSchema.For(PromptCatalog.ResultTypeOf(version));
@@ -30,12 +41,13 @@ public sealed class PromptSchemaTests
     }
 
     [Theory]
-    [InlineData("quick.v1")]
-    [InlineData("deep.v1")]
+    [InlineData("quick.v2")]
+    [InlineData("deep.v2")]
     public void Schema_uses_only_what_llama_cpp_honours_and_requires_every_property(string version)
     {
         var schema = TestTiers.Prompts.Get(version).Schema;
         Assert.Empty(SchemaSubset.UnsupportedKeywords(schema));
+        Assert.Empty(SchemaSubset.Unbounded(schema));
         var objects = 0;
         Walk(schema);
         Assert.True(objects >= 3, "the walk saw the nested objects");
@@ -66,10 +78,11 @@ public sealed class PromptSchemaTests
     [Fact]
     public void Schema_carries_closed_enums_and_integer_ranges_from_the_records()
     {
-        var schema = TestTiers.Prompts.Get("quick.v1").Schema;
+        var schema = TestTiers.Prompts.Get("quick.v2").Schema;
         var entity = schema["properties"]!["entities"]!;
-        Assert.Equal(20, (int)entity["maxItems"]!);
+        Assert.Equal(12, (int)entity["maxItems"]!);
         var item = entity["items"]!["properties"]!;
+        Assert.Equal(32, (int)item["name"]!["maxLength"]!);
         Assert.Contains("animal", item["kind"]!["enum"]!.AsArray().Select(v => (string?)v));
         Assert.Equal(1, (int)item["count"]!["minimum"]!);
         Assert.Equal(1000, (int)item["count"]!["maximum"]!);
@@ -97,4 +110,53 @@ public sealed class PromptSchemaTests
         var unknown = Assert.Throws<ArgumentException>(() => TestTiers.Prompts.Get("quick.v9"));
         Assert.Contains("quick.v1", unknown.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public void A_v1_schema_with_unbounded_strings_is_what_the_bounds_check_catches()
+    {
+        var unbounded = SchemaSubset.Unbounded(TestTiers.Prompts.Get("quick.v1").Schema);
+        Assert.Contains("#/properties/entities/items/properties/name (string without maxLength)", unbounded);
+        Assert.Contains("#/properties/context/properties/scene (string without maxLength)", unbounded);
+        var generated = Assert.Throws<InvalidOperationException>(() => ResultSchema.For(typeof(UnboundedCaption)));
+        Assert.Contains("#/properties/caption (string without maxLength)", generated.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The longest answer each v2 schema admits in compact JSON (every list full, every string at its maxLength,
+    /// the longest enum value, the largest integer), against the version's max_tokens: a model that runs every
+    /// string and list to its bound must still end before max_tokens at 4 characters per token or fewer. (A
+    /// grammar-constrained server may still add bounded whitespace between tokens; the built-in engine forbids it.)
+    /// </summary>
+    [Theory]
+    [InlineData("quick.v2")]
+    [InlineData("deep.v2")]
+    public void The_longest_answer_a_v2_schema_admits_fits_its_max_tokens(string version)
+    {
+        var prompt = TestTiers.Prompts.Get(version);
+        var longest = LongestCompact(prompt.Schema);
+        Assert.True(longest <= 4 * prompt.MaxTokens, $"{version}: the longest admitted answer is {longest} characters, max_tokens {prompt.MaxTokens}");
+        Assert.True(longest > prompt.MaxTokens, $"{version}: the walk measured {longest} characters, which cannot be the whole schema");
+    }
+
+    private static int LongestCompact(JsonNode? schema)
+    {
+        var node = schema!.AsObject();
+        if (node["enum"] is JsonArray values)
+        {
+            return values.Max(v => v!.ToJsonString().Length);
+        }
+
+        return (string?)node["type"] switch
+        {
+            "object" => 2 + node["properties"]!.AsObject().Sum(p => p.Key.Length + 3 + LongestCompact(p.Value)) + node["properties"]!.AsObject().Count - 1,
+            "array" => 2 + (int)node["maxItems"]! * (LongestCompact(node["items"]) + 1) - 1,
+            // maxLength counts characters; an escaped one ("\n") takes more than one in the JSON text, which this
+            // count leaves out: answers are text about a photo, mostly without escapes.
+            "string" => 2 + (int)node["maxLength"]!,
+            "integer" => Math.Max(((long)node["maximum"]!).ToString(System.Globalization.CultureInfo.InvariantCulture).Length,
+                                  ((long)node["minimum"]!).ToString(System.Globalization.CultureInfo.InvariantCulture).Length),
+            var other => throw new InvalidOperationException($"unexpected schema type {other}"),
+        };
+    }
+
+    private sealed record UnboundedCaption(string Caption);
 }

@@ -25,7 +25,7 @@ public sealed class VlmConfigurationTests
         Assert.True(quick.IsConfigured, quick.NotConfiguredReason);
         Assert.Equal([new Uri("http://127.0.0.1:8086/")], quick.Endpoints);
         Assert.Equal(TimeSpan.FromSeconds(30), quick.Options.Timeout);
-        Assert.Equal("quick.v1", quick.Prompt!.Name);
+        Assert.Equal("quick.v2", quick.Prompt!.Name);
         Assert.Equal(ImageBudgetOptions.DefaultMaxPixels, quick.Options.ImageBudget.MaxPixels);
         Assert.Equal([new Uri("http://127.0.0.1:8080/")], deep.Endpoints);
         Assert.Equal(TimeSpan.FromSeconds(240), deep.Options.Timeout);
@@ -55,7 +55,7 @@ public sealed class VlmConfigurationTests
         Assert.Equal(802816, quick.Options.ImageBudget.MaxPixels);
         Assert.Equal(85, quick.Options.ImageBudget.JpegQuality);
         Assert.Equal(2, quick.Options.Resilience.RetryAttempts);
-        Assert.Equal("quick.v1", quick.Options.PromptVersion); // defaults survive partial configuration
+        Assert.Equal("quick.v2", quick.Options.PromptVersion); // defaults survive partial configuration
 
         var deep = services.GetRequiredService<VisionTier<DeepDescription>>();
         Assert.True(deep.IsConfigured, deep.NotConfiguredReason);

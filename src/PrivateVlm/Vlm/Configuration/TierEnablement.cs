@@ -5,7 +5,9 @@ namespace PrivateVlm.Vlm.Configuration;
 /// <summary>
 /// Whether a VLM tier is on: the one rule the quick/deep stages, health and model-server supervision all follow.
 /// A tier is enabled when its configuration says so, that is when "Tiers:&lt;Tier&gt;" has any setting or
-/// "ModelServers:&lt;Tier&gt;:Command" is set, unless "Tiers:&lt;Tier&gt;:Enabled" is false (and
+/// "ModelServers:&lt;Tier&gt;:Command" is set (which is also how the built-in engine for a model installed in the
+/// models folder is configured, see <see cref="ModelServers.BuiltIn.BuiltInEngines"/>), unless
+/// "Tiers:&lt;Tier&gt;:Enabled" is false (and
 /// "Tiers:&lt;Tier&gt;:Enabled" true enables it with the default endpoint). So a user who never set up a VLM has no
 /// quick/deep jobs piling up, sees both tiers disabled (not down), and `privatevlm health` exits 0.
 /// </summary>
@@ -25,6 +27,11 @@ public static class TierEnablement
                 : throw new InvalidOperationException($"Tiers:{name}:Enabled must be true or false (got '{explicitFlag}')");
         }
 
+        if (configuration[$"{ModelServers.BuiltIn.BuiltInEngineOptions.Section}:{name}:{ModelServers.BuiltIn.BuiltInEngines.ServesKey}"] is { Length: > 0 } model)
+        {
+            return new Decision(true, $"the built-in engine serves {Path.GetFileName(model)}");
+        }
+
         if (!string.IsNullOrWhiteSpace(configuration[$"ModelServers:{name}:Command"]))
         {
             return new Decision(true, $"ModelServers:{name} runs its server");
@@ -32,6 +39,12 @@ public static class TierEnablement
 
         return section.GetChildren().Any()
             ? new Decision(true, $"Tiers:{name} is configured")
-            : new Decision(false, $"not configured (no Tiers:{name} settings and no ModelServers:{name} server)");
+            : new Decision(false, $"not configured ({WhyOff(configuration, tier)})");
+    }
+
+    private static string WhyOff(IConfiguration configuration, string tier)
+    {
+        var summary = ModelServers.BuiltIn.BuiltInEngines.Choose(configuration, tier).Summary;
+        return summary.StartsWith("off: ", StringComparison.Ordinal) ? summary["off: ".Length..] : summary;
     }
 }

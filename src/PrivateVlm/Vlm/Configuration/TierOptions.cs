@@ -40,7 +40,7 @@ public sealed record TierOptions
     public static TierOptions QuickDefaults => new()
     {
         DefaultEndpoint = "http://127.0.0.1:8086",
-        PromptVersion = "quick.v1",
+        PromptVersion = "quick.v2",
         Timeout = TimeSpan.FromSeconds(30),
         Concurrency = 4,
     };
@@ -48,7 +48,7 @@ public sealed record TierOptions
     public static TierOptions DeepDefaults => new()
     {
         DefaultEndpoint = "http://127.0.0.1:8080",
-        PromptVersion = "deep.v1",
+        PromptVersion = "deep.v2",
         Timeout = TimeSpan.FromSeconds(240),
         Concurrency = 2,
     };

@@ -3,30 +3,30 @@ using System.ComponentModel.DataAnnotations;
 namespace PrivateVlm.Vlm.Descriptions;
 
 /// <summary>
-/// L2 deep extraction (prompt deep.v1): people, places, objects, visible text, relationships, wardrobe, mood and
+/// L2 deep extraction (prompt deep.v2): people, places, objects, visible text, relationships, wardrobe, mood and
 /// what can reasonably be inferred, plus a one-paragraph caption. Generated into the JSON schema like
-/// <see cref="QuickDescription"/>.
+/// <see cref="QuickDescription"/>, with every string and list bounded the same way (deep.v1 answers still deserialise).
 /// </summary>
 public sealed record DeepDescription(
-    string Caption,
+    [property: StringLength(400)] string Caption,
     PeopleSeen People,
-    [property: MaxLength(5)] IReadOnlyList<PlaceSeen> Places,
-    [property: MaxLength(30)] IReadOnlyList<ObjectSeen> Objects,
-    [property: MaxLength(10)] IReadOnlyList<SeenText> TextSeen,
-    [property: MaxLength(15)] IReadOnlyList<EntityRelationship> Relationships,
+    [property: MaxLength(3)] IReadOnlyList<PlaceSeen> Places,
+    [property: MaxLength(15)] IReadOnlyList<ObjectSeen> Objects,
+    [property: MaxLength(6)] IReadOnlyList<SeenText> TextSeen,
+    [property: MaxLength(8)] IReadOnlyList<EntityRelationship> Relationships,
     WardrobeSummary Wardrobe,
     MoodSeen Mood,
-    [property: MaxLength(10)] IReadOnlyList<Inference> Inferences);
+    [property: MaxLength(5)] IReadOnlyList<Inference> Inferences);
 
 public sealed record PeopleSeen(
     [property: Range(0, 500)] int Count,
-    [property: MaxLength(10)] IReadOnlyList<PersonSeen> Persons);
+    [property: MaxLength(6)] IReadOnlyList<PersonSeen> Persons);
 
 public sealed record PersonSeen(
-    string Description,
+    [property: StringLength(100)] string Description,
     AgeBand ApparentAgeBand,
-    string Activity,
-    [property: MaxLength(8)] IReadOnlyList<WardrobeItem> Wardrobe);
+    [property: StringLength(48)] string Activity,
+    [property: MaxLength(4)] IReadOnlyList<WardrobeItem> Wardrobe);
 
 public enum AgeBand
 {
@@ -38,9 +38,9 @@ public enum AgeBand
     Unknown,
 }
 
-public sealed record WardrobeItem(string Item, string Color);
+public sealed record WardrobeItem([property: StringLength(24)] string Item, [property: StringLength(16)] string Color);
 
-public sealed record PlaceSeen(string Name, PlaceKind Kind);
+public sealed record PlaceSeen([property: StringLength(48)] string Name, PlaceKind Kind);
 
 public enum PlaceKind
 {
@@ -55,7 +55,7 @@ public enum PlaceKind
     Other,
 }
 
-public sealed record ObjectSeen(string Name, [property: Range(1, 1000)] int Count, Prominence Prominence);
+public sealed record ObjectSeen([property: StringLength(32)] string Name, [property: Range(1, 1000)] int Count, Prominence Prominence);
 
 public enum Prominence
 {
@@ -64,9 +64,9 @@ public enum Prominence
     Background,
 }
 
-public sealed record SeenText(string Text, string Where);
+public sealed record SeenText([property: StringLength(100)] string Text, [property: StringLength(32)] string Where);
 
-public sealed record WardrobeSummary(Formality Formality, string Style);
+public sealed record WardrobeSummary(Formality Formality, [property: StringLength(48)] string Style);
 
 public enum Formality
 {
@@ -79,7 +79,7 @@ public enum Formality
     Swimwear,
 }
 
-public sealed record MoodSeen(Mood Overall, string Description);
+public sealed record MoodSeen(Mood Overall, [property: StringLength(100)] string Description);
 
 public enum Mood
 {
@@ -92,7 +92,7 @@ public enum Mood
     Unknown,
 }
 
-public sealed record Inference(string Statement, Confidence Confidence, string Evidence);
+public sealed record Inference([property: StringLength(100)] string Statement, Confidence Confidence, [property: StringLength(100)] string Evidence);
 
 public enum Confidence
 {

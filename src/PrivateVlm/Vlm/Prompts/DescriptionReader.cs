@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace PrivateVlm.Vlm.Prompts;
 
@@ -9,8 +8,6 @@ namespace PrivateVlm.Vlm.Prompts;
 /// </summary>
 public static class DescriptionReader
 {
-    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
-
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
 
     public static T Read<T>(string content, PromptVersion prompt, Uri? endpoint)
@@ -20,10 +17,10 @@ public static class DescriptionReader
             throw new ArgumentException($"prompt {prompt.Name} answers with {prompt.ResultType.Name}, not {typeof(T).Name}");
         }
 
-        JsonNode? node;
+        JsonDocument document;
         try
         {
-            node = JsonNode.Parse(content, NodeOptions, DocumentOptions);
+            document = JsonDocument.Parse(content, DocumentOptions);
         }
         catch (JsonException e)
         {
@@ -33,7 +30,8 @@ public static class DescriptionReader
             };
         }
 
-        var violations = SchemaSubset.Violations(node, prompt.Schema);
+        using var parsed = document;
+        var violations = prompt.Answers.Violations(parsed.RootElement);
         if (violations.Count > 0)
         {
             throw new ModelServerException(ModelServerFailure.SchemaViolation, endpoint,
@@ -45,7 +43,7 @@ public static class DescriptionReader
 
         try
         {
-            return node.Deserialize<T>(StrictJson.Options)
+            return parsed.RootElement.Deserialize<T>(StrictJson.Options)
                    ?? throw new JsonException("the answer is null");
         }
         catch (JsonException e)

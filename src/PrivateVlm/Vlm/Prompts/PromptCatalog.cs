@@ -18,6 +18,8 @@ public sealed class PromptCatalog
     {
         ["quick.v1"] = typeof(QuickDescription),
         ["deep.v1"] = typeof(DeepDescription),
+        ["quick.v2"] = typeof(QuickDescription),
+        ["deep.v2"] = typeof(DeepDescription),
     };
 
     private readonly ConcurrentDictionary<string, PromptVersion> _loaded = new(StringComparer.Ordinal);

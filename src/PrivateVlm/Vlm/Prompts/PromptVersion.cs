@@ -16,4 +16,11 @@ public sealed record PromptVersion(
     JsonObject Schema,
     Type ResultType,
     int MaxTokens,
-    string ContentHash);
+    string ContentHash)
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, AnswerSchema> Compiled = new();
+
+    /// <summary>The schema compiled for validating answers, once per schema object (a version loaded by the catalog
+    /// keeps its schema object for the life of the process).</summary>
+    public AnswerSchema Answers => Compiled.GetValue(Schema, schema => AnswerSchema.Compile(schema, Name));
+}

@@ -7,7 +7,9 @@ namespace PrivateVlm.Vlm.Prompts;
 /// <summary>
 /// Generates the JSON schema of a result record, kept inside the subset llama.cpp's grammar conversion honours
 /// (see <see cref="SchemaSubset"/>): every property required, no additional properties, closed enums, integer
-/// minimum/maximum from <see cref="RangeAttribute"/>, array bounds from <see cref="MaxLengthAttribute"/>.
+/// minimum/maximum from <see cref="RangeAttribute"/>, array bounds from <see cref="MaxLengthAttribute"/>, string bounds
+/// from <see cref="StringLengthAttribute"/>. Every string and every array must carry its bound: an unbounded one lets
+/// a grammar-constrained server run to max_tokens (what a real llama-server did with quick.v1).
 /// </summary>
 public static class ResultSchema
 {
@@ -21,9 +23,16 @@ public static class ResultSchema
         var schema = StrictJson.Options.GetJsonSchemaAsNode(resultType, exporterOptions) as JsonObject
                      ?? throw new InvalidOperationException($"{resultType.Name} does not produce an object schema");
         var problems = SchemaSubset.UnsupportedKeywords(schema);
-        return problems.Count == 0
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"{resultType.Name} needs keywords llama.cpp ignores: {string.Join(", ", problems)}");
+        }
+
+        var unbounded = SchemaSubset.Unbounded(schema);
+        return unbounded.Count == 0
             ? schema
-            : throw new InvalidOperationException($"{resultType.Name} needs keywords llama.cpp ignores: {string.Join(", ", problems)}");
+            : throw new InvalidOperationException(
+                $"{resultType.Name} leaves strings or lists unbounded (add [property: StringLength(N)] or [property: MaxLength(N)]): {string.Join(", ", unbounded)}");
     }
 
     private static JsonNode Transform(JsonSchemaExporterContext context, JsonNode node)
@@ -43,6 +52,16 @@ public static class ResultSchema
         if (attributes?.GetCustomAttributes(typeof(MaxLengthAttribute), inherit: true).FirstOrDefault() is MaxLengthAttribute maxLength)
         {
             schema["maxItems"] = maxLength.Length;
+        }
+
+        if (attributes?.GetCustomAttributes(typeof(StringLengthAttribute), inherit: true).FirstOrDefault() is StringLengthAttribute stringLength)
+        {
+            if (stringLength.MinimumLength > 0)
+            {
+                schema["minLength"] = stringLength.MinimumLength;
+            }
+
+            schema["maxLength"] = stringLength.MaximumLength;
         }
 
         if (schema["properties"] is JsonObject properties)

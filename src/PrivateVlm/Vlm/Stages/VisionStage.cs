@@ -76,7 +76,8 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                 // Only an explicit "Enabled: false" needs saying; otherwise the tier is simply not set up yet.
                 var why = _enablement.Reason.StartsWith("not configured", StringComparison.Ordinal) ? "" : $" ({_enablement.Reason})";
                 return $"disabled: set Tiers:{section}:Enabled=true (PRIVATEVLM__Tiers__{section}__Enabled=true) or " +
-                       $"Tiers:{section}:Endpoints, and run a model server at {where}{why}";
+                       $"Tiers:{section}:Endpoints, and run a model server at {where}; or install a model for the built-in engine " +
+                       $"(models/README.md){why}";
             }
 
             return _tier.IsConfigured ? null : $"not usable: {_tier.NotConfiguredReason}";

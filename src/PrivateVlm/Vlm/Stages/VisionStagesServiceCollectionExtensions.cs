@@ -19,7 +19,11 @@ public static class VisionStagesServiceCollectionExtensions
     /// member inherits its representative's results instead of a model call).</summary>
     public static readonly IReadOnlyList<string> QuickPrerequisites = ["metadata", "embedding", "clustering"];
 
-    public static readonly IReadOnlyList<string> DeepPrerequisites = [QuickStageName];
+    /// <summary>The deep pass waits for what the quick pass waits for, not for the quick pass itself: a photo whose quick
+    /// pass failed (an answer that never parsed, a server that rejected it) still gets its deep description, and with
+    /// the quick tier off the deep pass still waits for near-duplicate grouping. The two tiers' servers are separate
+    /// processes, and a shared server keeps a slot for quick work (<see cref="VisionStagePolicy"/>).</summary>
+    public static readonly IReadOnlyList<string> DeepPrerequisites = QuickPrerequisites;
 
     /// <summary>
     /// The "quick" (L1.5) and "deep" (L2) stages over <see cref="VisionTier{TDescription}"/>. Needs AddVlm, AddImaging

@@ -39,7 +39,7 @@ public sealed class ReprocessTests : IDisposable
         var (exit, output) = await DaemonProcess.RunVerbAsync(TimeSpan.FromSeconds(30), "reprocess", "--tier", "quick", "--dry-run", "--db", _library.DatabasePath);
         Assert.True(exit == 0, output);
         Assert.Contains($"would re-queue quick photo {outdated} ", output);
-        Assert.Contains("made with quick.v0, configured quick.v1", output);
+        Assert.Contains("made with quick.v0, configured quick.v2", output);
         Assert.Contains("1 job(s) would be re-queued", output);
         Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'quick' AND state = 'queued'"));
 
@@ -54,7 +54,7 @@ public sealed class ReprocessTests : IDisposable
         var requestsBefore = PhotoCalls(await server.StatsAsync());
         await using (var daemon = await InProcessDaemon.StartAsync(_library, settings))
         {
-            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results WHERE prompt_version = 'quick.v1'") == 3, "re-described");
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results WHERE prompt_version = 'quick.v2'") == 3, "re-described");
         }
 
         Assert.Equal(requestsBefore + 1, PhotoCalls(await server.StatsAsync()));
