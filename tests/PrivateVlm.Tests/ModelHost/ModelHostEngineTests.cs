@@ -168,7 +168,7 @@ public sealed class ModelHostLifecycleTests
     [Fact]
     public async Task A_non_loopback_host_is_refused_before_anything_loads()
     {
-        await using var host = ModelHostProcess.Start("/nonexistent/model.gguf", "/nonexistent/mmproj.gguf", "--host", "0.0.0.0");
+        await using var host = ModelHostProcess.StartOn("/nonexistent/model.gguf", "/nonexistent/mmproj.gguf", "--host", "0.0.0.0");
 
         var exitCode = await host.WaitForExitAsync();
 

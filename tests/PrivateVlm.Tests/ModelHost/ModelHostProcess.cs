@@ -51,9 +51,9 @@ public sealed class ModelHostProcess : IAsyncDisposable
         }
     }
 
-    public static ModelHostProcess Start(params string[] extraArguments) => Start(TinyModel.Model, TinyModel.Projector, extraArguments);
+    public static ModelHostProcess Start(params string[] extraArguments) => StartOn(TinyModel.Model, TinyModel.Projector, extraArguments);
 
-    public static ModelHostProcess Start(string model, string projector, params string[] extraArguments)
+    public static ModelHostProcess StartOn(string model, string projector, params string[] extraArguments)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
