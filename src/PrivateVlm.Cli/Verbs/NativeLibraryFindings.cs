@@ -19,11 +19,11 @@ internal static class NativeLibraryFindings
             : new DoctorFinding("libvips", false, imaging.Problem ?? "libvips could not be loaded", "set Imaging:LibvipsPath to a libvips 8.x, or install " + LibvipsChoice.HeicInstall);
         if (imaging.Libvips is { } loaded)
         {
-            // Without HEVC, HEIC photos wait (nothing fails) while every other format goes through.
+            // Without HEVC, HEIC photos wait (nothing fails) while every other format goes through: a note, not a failure.
             yield return loaded.HeicDecoding
                 ? new DoctorFinding("heic decoding", true, "iPhone HEIC (HEVC) decodes with this libvips")
                 : new DoctorFinding("heic decoding", false, loaded.HeicLine + "; HEIC photos wait at L1, clustering and the VLM tiers until then",
-                    $"install {LibvipsChoice.HeicInstall}, then restart the daemon");
+                    $"install {LibvipsChoice.HeicInstall}, then restart the daemon") { Optional = true };
         }
 
         var embeddings = configuration.GetSection(EmbeddingsOptions.Section).Get<EmbeddingsOptions>() ?? new EmbeddingsOptions();
