@@ -251,9 +251,16 @@ internal sealed class PhotoDecoder
 
     /// <summary>libvips' error text as one line: its messages name the file again and again ("PATH: bad seek to N"),
     /// and the path already ends the rejection.</summary>
-    private static string Reason(VipsException e, string path) =>
-        string.Join(' ', e.Message.Replace(path + ": ", "", StringComparison.Ordinal)
+    private static string Reason(VipsException e, string path)
+    {
+        // NetVips puts its own summary ("unable to call thumbnail", "unable to write to memory") above libvips' text.
+        var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var text = lines.Length > 1 && lines[0].StartsWith("unable to ", StringComparison.Ordinal)
+            ? string.Join(' ', lines[1..])
+            : e.Message;
+        return string.Join(' ', text.Replace(path + ": ", "", StringComparison.Ordinal)
             .Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+    }
 
     /// <summary>The loader libvips picks by sniffing the content (not the extension), by nickname ("jpegload"); null
     /// when none recognises it.</summary>
