@@ -14,15 +14,16 @@ internal static class NativeLibraryFindings
     public static IEnumerable<DoctorFinding> All(IConfiguration configuration)
     {
         var imaging = ImagingDiagnostics.Probe(configuration.GetSection(ImagingOptions.Section).Get<ImagingOptions>() ?? new ImagingOptions());
-        yield return imaging.LibvipsLoaded
-            ? new DoctorFinding("libvips", true, $"{imaging.LibvipsVersion} at {imaging.LibraryPath}")
-            : new DoctorFinding("libvips", false, imaging.Problem ?? "libvips could not be loaded", OperatingSystem.IsMacOS() ? "brew install vips" : "sudo apt install libvips42");
-        if (imaging.LibvipsLoaded)
+        yield return imaging.Libvips is { } libvips
+            ? new DoctorFinding("libvips", true, libvips.Describe())
+            : new DoctorFinding("libvips", false, imaging.Problem ?? "libvips could not be loaded", "set Imaging:LibvipsPath to a libvips 8.x, or install " + LibvipsChoice.HeicInstall);
+        if (imaging.Libvips is { } loaded)
         {
-            yield return imaging.HeicDecoding
-                ? new DoctorFinding("heic decoding", true, "libvips has its HEIF loader: iPhone photos can be decoded")
-                : new DoctorFinding("heic decoding", false, "libvips has no HEIF loader: iPhone HEIC photos will fail at L1 and the VLM tiers",
-                    imaging.Problem ?? (OperatingSystem.IsMacOS() ? "brew reinstall vips libheif" : "sudo apt install libvips42 libheif1"));
+            // Without HEVC, HEIC photos wait (nothing fails) while every other format goes through: a note, not a failure.
+            yield return loaded.HeicDecoding
+                ? new DoctorFinding("heic decoding", true, "iPhone HEIC (HEVC) decodes with this libvips")
+                : new DoctorFinding("heic decoding", false, loaded.HeicLine + "; HEIC photos wait at L1, clustering and the VLM tiers until then",
+                    $"install {LibvipsChoice.HeicInstall}, then restart the daemon") { Optional = true };
         }
 
         var embeddings = configuration.GetSection(EmbeddingsOptions.Section).Get<EmbeddingsOptions>() ?? new EmbeddingsOptions();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using PrivateVlm.Imaging;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 using Spectre.Console;
@@ -24,6 +25,7 @@ internal static class StatusVerb
             {
                 using var connection = library.OpenReadOnlyAtCurrentSchema();
                 status = WithStageConfiguration(PipelineStatus.Read(connection, TimeProvider.System), parse.GetValue(database));
+                status = status with { Imaging = ImagingDiagnostics.Probe(ImagingOptionsFromFlags(parse.GetValue(database))) };
             }
             catch (Exception e) when (e is FileNotFoundException or SchemaBehindException)
             {
@@ -102,6 +104,26 @@ internal static class StatusVerb
         }
     }
 
+    private static ImagingOptions ImagingOptionsFromFlags(string? databaseFlag) =>
+        CliConfiguration.Build(CommonOptions.Flags(("Database:Path", databaseFlag)))
+            .GetSection(ImagingOptions.Section).Get<ImagingOptions>() ?? new ImagingOptions();
+
+    /// <summary>Which libvips decodes here, whether HEIC decodes, and the photos waiting for what this machine lacks.</summary>
+    private static IEnumerable<string> MachineLines(PipelineStatus status)
+    {
+        if (status.Imaging is { } imaging)
+        {
+            yield return imaging.Libvips is { } libvips
+                ? $"imaging: {libvips.Describe()}; {libvips.HeicLine}"
+                : $"imaging: not available: {imaging.Problem}";
+        }
+
+        foreach (var w in status.WaitingForMachine)
+        {
+            yield return $"stage {w.Stage}: {w.Photos} waiting, {w.Reason}";
+        }
+    }
+
     private static void WritePlain(PipelineStatus status, string database)
     {
         Console.WriteLine($"database: {database}");
@@ -115,6 +137,11 @@ internal static class StatusVerb
         foreach (var s in status.NotConfigured)
         {
             Console.WriteLine($"stage {s.Stage}: not configured ({s.Reason})");
+        }
+
+        foreach (var line in MachineLines(status))
+        {
+            Console.WriteLine(line);
         }
 
         var c = status.Clusters;
@@ -141,6 +168,11 @@ internal static class StatusVerb
         foreach (var s in status.NotConfigured)
         {
             AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(s.Stage)}: not configured[/] ({Markup.Escape(s.Reason)})");
+        }
+
+        foreach (var line in MachineLines(status))
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
         }
 
         var c = status.Clusters;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PrivateVlm.Interop.Vips;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Imaging;
@@ -12,7 +11,8 @@ namespace PrivateVlm.Imaging;
 /// </summary>
 /// <remarks>
 /// Failures: <see cref="PhotoRejectedException"/> when the file is the problem (corrupt, truncated, unsupported,
-/// over a limit, too slow); <see cref="VipsUnavailableException"/> when libvips is not installed (a machine problem);
+/// over a limit, too slow); <see cref="NotAvailableHereException"/> when this machine cannot decode it (no usable
+/// libvips, or an iPhone HEIC and no HEVC decoder): the photo waits;
 /// <see cref="FileNotFoundException"/> when the file went away.
 /// </remarks>
 public sealed partial class ImagePreparation
@@ -25,10 +25,10 @@ public sealed partial class ImagePreparation
     {
         this.options = options.Value;
         this.logger = logger;
-        VipsLog.Sink = message => LogVipsWarning(logger, message);
+        ImagingLog.Sink = message => LogVipsWarning(logger, message);
         // libvips is loaded on first use, so a machine without it can still start and `doctor` can say what is missing.
         decoder = new Lazy<PhotoDecoder>(
-            () => new PhotoDecoder(VipsLibrary.Load(this.options.LibvipsPath), this.options),
+            () => new PhotoDecoder(LoadedLibvips.Load(this.options.LibvipsPath), this.options),
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -83,7 +83,7 @@ public sealed partial class ImagePreparation
     private async Task<T> Run<T>(string path, Func<PhotoDecoder, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var photoDecoder = decoder.Value; // throws VipsUnavailableException on a machine without libvips
+        var photoDecoder = decoder.Value; // throws NotAvailableHereException on a machine without a usable libvips
         try
         {
             return await NativeTimeLimit.RunAsync(() => work(photoDecoder), options.TimeLimit, path, cancellationToken)

@@ -5,7 +5,8 @@ public sealed record ImagingOptions
 {
     public const string Section = "Imaging";
 
-    /// <summary>Full path of libvips when it is not where the platform's package manager puts it.</summary>
+    /// <summary>Full path of the libvips to use, instead of choosing between the system one and the bundled one
+    /// (see the environment variable PRIVATEVLM_LIBVIPS=system|bundled for a process-wide switch).</summary>
     public string? LibvipsPath { get; init; }
 
     /// <summary>Larger files are refused before anything is decoded.</summary>

@@ -1,12 +1,12 @@
-using PrivateVlm.Interop.Vips;
+using NetVips;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Imaging;
 
 /// <summary>
-/// Turns one photo file into pixels with libvips, synchronously, after checking the input contract from the header
-/// alone. Every entry point uses the `thumbnail` operation with the file name, so libvips shrinks on load (JPEG DCT
-/// scaling, HEIF thumbnails/tiles) and a 12 MP photo is never fully decoded for a 224 px target.
+/// Turns one photo file into pixels with libvips (through NetVips), synchronously, after checking the input contract
+/// from the header alone. Every entry point uses the `thumbnail` operation with the file name, so libvips shrinks on
+/// load (JPEG DCT scaling, HEIF thumbnails/tiles) and a 12 MP photo is never fully decoded for a 224 px target.
 /// Safe to call from several threads at once.
 /// </summary>
 internal sealed class PhotoDecoder
@@ -20,26 +20,18 @@ internal sealed class PhotoDecoder
         ["tiffload"] = "tiff",
     };
 
-    // VipsSize, VipsInteresting, VipsFailOn, VipsInterpretation values.
-    private const int SizeBoth = 0;
-    private const int SizeForce = 3;
-    private const int CropNone = 0;
-    private const int CropCentre = 1;
-    private const int FailOnError = 2;
-    private const int InterpretationBW = 1;
-    private const int InterpretationSrgb = 22;
-
-    private readonly VipsLibrary vips;
+    private readonly LibvipsChoice libvips;
     private readonly ImagingOptions options;
 
-    public PhotoDecoder(VipsLibrary vips, ImagingOptions options)
+    public PhotoDecoder(LibvipsChoice libvips, ImagingOptions options)
     {
-        this.vips = vips;
+        this.libvips = libvips;
         this.options = options;
     }
 
     /// <summary>Checks size, format and declared pixel count, reading only the header.</summary>
     /// <exception cref="PhotoRejectedException">The file breaks the input contract or its header is unreadable.</exception>
+    /// <exception cref="NotAvailableHereException">The photo is an HEVC HEIC and this machine's libvips cannot decode it.</exception>
     public PhotoHeader ReadHeader(string path)
     {
         var file = new FileInfo(path);
@@ -59,15 +51,13 @@ internal sealed class PhotoDecoder
                 $"file is {file.Length:N0} bytes, over the limit Imaging:MaxFileBytes = {options.MaxFileBytes:N0}: {path}");
         }
 
-        var loader = vips.FindLoader(path);
+        var loader = LoaderOf(path);
         if (loader is null)
         {
-            if (LooksLikeHeif(path) && !vips.HasOperation("heifload"))
+            if (LooksLikeHeif(path) && NetVips.NetVips.TypeFind("VipsOperation", "heifload") == IntPtr.Zero)
             {
                 // The machine is the problem, not the photo: retrying after the fix must work, so no rejection.
-                var fix = OperatingSystem.IsMacOS() ? "brew reinstall vips libheif" : "sudo apt install libvips42 libheif1";
-                throw new VipsUnavailableException(
-                    $"this libvips has no HEIF loader, so HEIC photos cannot be decoded (fix: {fix}): {path}");
+                throw new NotAvailableHereException($"HEIF decoding (libvips {libvips.Version} has no HEIF loader)", LibvipsChoice.HeicInstall);
             }
 
             throw new PhotoRejectedException($"unsupported format: not an image libvips recognises ({Describe(path)}): {path}");
@@ -79,20 +69,26 @@ internal sealed class PhotoDecoder
         }
 
         int storedWidth, storedHeight, orientation;
-        bool profile;
+        bool profile, hevc;
         try
         {
             // Loaders read the header when built and decode pixels only when something asks for them.
-            using var load = new VipsOperationCall(vips, loader).Set("filename", path).Build();
-            using var image = load.GetImage("out");
+            using var image = (Image)Operation.Call(loader, path);
             storedWidth = image.Width;
             storedHeight = image.Height;
-            orientation = image.GetInt("orientation") is { } o and >= 1 and <= 8 ? o : 1;
-            profile = image.HasField("icc-profile-data");
+            orientation = image.Contains("orientation") && image.Get("orientation") is int o and >= 1 and <= 8 ? o : 1;
+            profile = image.Contains("icc-profile-data");
+            hevc = image.Contains("heif-compression") && image.Get("heif-compression") is string compression && compression == "hevc";
         }
-        catch (VipsOperationException e)
+        catch (VipsException e)
         {
             throw new PhotoRejectedException($"unreadable {format} header: {Reason(e, path)}: {path}", e);
+        }
+
+        if (hevc && !libvips.HeicDecoding)
+        {
+            throw new NotAvailableHereException(
+                $"HEIC (HEVC) decoding with {libvips.Describe()}", LibvipsChoice.HeicInstall);
         }
 
         var pixels = (long)storedWidth * storedHeight;
@@ -120,9 +116,9 @@ internal sealed class PhotoDecoder
         var header = ReadHeader(path);
         return Decode(header, path, () =>
         {
-            using var thumbnail = Thumbnail(header, path, size, size, SizeBoth, CropCentre);
+            using var thumbnail = Thumbnail(header, path, size, size, Enums.Size.Both, Enums.Interesting.Centre);
             using var rgb = ToSrgb8(thumbnail);
-            return ExpectSize(rgb.ToBytes(), size * size * 3, rgb);
+            return ExpectSize(rgb.WriteToMemory<byte>(), size * size * 3, rgb);
         });
     }
 
@@ -135,14 +131,9 @@ internal sealed class PhotoDecoder
         {
             // crop=centre scales to cover width x height, then trims the few pixels the rounding to 28 left over,
             // so the picture is never stretched.
-            using var thumbnail = Thumbnail(header, path, width, height, SizeBoth, CropCentre);
+            using var thumbnail = Thumbnail(header, path, width, height, Enums.Size.Both, Enums.Interesting.Centre);
             using var rgb = ToSrgb8(thumbnail);
-            using var save = new VipsOperationCall(vips, "jpegsave_buffer")
-                .Set("in", rgb)
-                .Set("Q", budget.Quality)
-                .Set("strip", true)
-                .Build();
-            return new VlmImage(save.GetBlob("buffer"), rgb.Width, rgb.Height);
+            return new VlmImage(JpegWithoutMetadata(rgb, budget.Quality), rgb.Width, rgb.Height);
         });
     }
 
@@ -152,80 +143,88 @@ internal sealed class PhotoDecoder
         var header = ReadHeader(path);
         return Decode(header, path, () =>
         {
-            using var thumbnail = Thumbnail(header, path, width, height, SizeForce, CropNone);
+            using var thumbnail = Thumbnail(header, path, width, height, Enums.Size.Force, Enums.Interesting.None);
             using var rgb = ToSrgb8(thumbnail);
-            using var grey = Run("colourspace", rgb, op => op.Set("space", InterpretationBW));
-            return ExpectSize(grey.ToBytes(), width * height, grey);
+            using var grey = rgb.Colourspace(Enums.Interpretation.Bw);
+            return ExpectSize(grey.WriteToMemory<byte>(), width * height, grey);
         });
     }
 
-    private T Decode<T>(PhotoHeader header, string path, Func<T> work)
+    /// <summary>libvips 8.15 replaced the `strip` option with `keep`; the system libvips may be older.</summary>
+    private static byte[] JpegWithoutMetadata(Image rgb, int quality) =>
+        NetVips.NetVips.AtLeastLibvips(8, 15)
+            ? rgb.JpegsaveBuffer(q: quality, keep: Enums.ForeignKeep.None)
+            : (byte[])Operation.Call("jpegsave_buffer", new VOption { { "Q", quality }, { "strip", true } }, rgb);
+
+    private static T Decode<T>(PhotoHeader header, string path, Func<T> work)
     {
         try
         {
             return work();
         }
-        catch (VipsOperationException e)
+        catch (VipsException e)
         {
             throw new PhotoRejectedException($"cannot decode {header.Format}: {Reason(e, path)}: {path}", e);
         }
     }
 
-    private VipsImage Thumbnail(PhotoHeader header, string path, int width, int height, int size, int crop)
+    private static Image Thumbnail(PhotoHeader header, string path, int width, int height, Enums.Size size, Enums.Interesting crop) =>
+        // Truncated files and decode errors fail instead of yielding a half-grey picture; libjpeg warnings (e.g.
+        // stray bytes between markers, common in real cameras' files) are tolerated. Embedded profiles (Display P3
+        // on iPhones, CMYK print profiles) are converted to sRGB, which is what image encoders were trained on and
+        // what a model server assumes for an untagged JPEG. Untagged files are already taken as sRGB: a profile
+        // round trip would only shift their values (255 red -> 248).
+        // "export_profile" is the name libvips 8.14 knows; 8.18 still takes it beside its newer "output_profile".
+        (Image)Operation.Call("thumbnail", Options(header, height, size, crop), path, width);
+
+    private static VOption Options(PhotoHeader header, int height, Enums.Size size, Enums.Interesting crop)
     {
-        using var call = new VipsOperationCall(vips, "thumbnail")
-            .Set("filename", path)
-            .Set("width", width)
-            .Set("height", height)
-            .Set("size", size)
-            .Set("crop", crop)
-            // Truncated files and decode errors fail instead of yielding a half-grey picture; libjpeg warnings
-            // (e.g. stray bytes between markers, common in real cameras' files) are tolerated.
-            .Set("fail_on", FailOnError);
+        var options = new VOption { { "height", height }, { "size", size }, { "crop", crop }, { "fail_on", Enums.FailOn.Error } };
         if (header.HasColourProfile)
         {
-            // Embedded profiles (Display P3 on iPhones, CMYK print profiles) are converted to sRGB, which is what
-            // image encoders were trained on and what a model server assumes for an untagged JPEG. Untagged files
-            // are already taken as sRGB: a profile round trip would only shift their values (255 red -> 248).
-            call.Set("export_profile", "srgb");
+            options.Add("export_profile", "srgb");
         }
 
-        call.Build();
-        return call.GetImage("out");
+        return options;
     }
 
     /// <summary>Brings grey, 16-bit, CMYK-without-profile and alpha images to 3-band 8-bit sRGB.</summary>
-    private VipsImage ToSrgb8(VipsImage image)
+    private static Image ToSrgb8(Image image)
     {
         var current = image;
-        var owned = new List<VipsImage>();
+        var owned = new List<Image>();
         try
         {
-            if (current.Interpretation != VipsInterpretation.Srgb || current.Format != VipsBandFormat.UChar)
+            if (current.Interpretation != Enums.Interpretation.Srgb || current.Format != Enums.BandFormat.Uchar)
             {
-                current = Keep(owned, Run("colourspace", current, op => op.Set("space", InterpretationSrgb)));
+                current = Keep(owned, current.Colourspace(Enums.Interpretation.Srgb));
             }
 
             if (current.Bands == 4)
             {
-                current = Keep(owned, Run("flatten", current, op => op.Set("background", new[] { 255.0, 255.0, 255.0 })));
+                current = Keep(owned, current.Flatten(background: [255.0, 255.0, 255.0]));
             }
             else if (current.Bands > 3)
             {
-                current = Keep(owned, Run("extract_band", current, op => op.Set("band", 0).Set("n", 3)));
+                current = Keep(owned, current.ExtractBand(0, n: 3));
             }
 
-            if (current.Format != VipsBandFormat.UChar)
+            if (current.Format != Enums.BandFormat.Uchar)
             {
-                current = Keep(owned, Run("cast", current, op => op.Set("format", (int)VipsBandFormat.UChar)));
+                current = Keep(owned, current.Cast(Enums.BandFormat.Uchar));
             }
 
             if (current.Bands != 3)
             {
-                throw new VipsOperationException("colourspace", $"cannot bring a {current.Bands}-band image to RGB");
+                throw new VipsException($"colourspace: cannot bring a {current.Bands}-band image to RGB");
             }
 
-            // Either a new image or the caller's own (already right): disposing a SafeHandle twice is harmless.
+            if (ReferenceEquals(current, image))
+            {
+                // The caller disposes its own image; hand back a second reference it can dispose independently.
+                return image.Copy();
+            }
+
             owned.Remove(current);
             return current;
         }
@@ -237,32 +236,39 @@ internal sealed class PhotoDecoder
             }
         }
 
-        static VipsImage Keep(List<VipsImage> owned, VipsImage image)
+        static Image Keep(List<Image> owned, Image image)
         {
             owned.Add(image);
             return image;
         }
     }
 
-    private VipsImage Run(string operation, VipsImage input, Action<VipsOperationCall> configure)
-    {
-        using var call = new VipsOperationCall(vips, operation).Set("in", input);
-        configure(call);
-        call.Build();
-        return call.GetImage("out");
-    }
-
-    private static byte[] ExpectSize(byte[] pixels, int expected, VipsImage image) =>
+    private static byte[] ExpectSize(byte[] pixels, int expected, Image image) =>
         pixels.Length == expected
             ? pixels
-            : throw new VipsOperationException(
-                "write_to_memory", $"expected {expected} bytes, got {pixels.Length} ({image.Width}x{image.Height}x{image.Bands})");
+            : throw new VipsException(
+                $"write_to_memory: expected {expected} bytes, got {pixels.Length} ({image.Width}x{image.Height}x{image.Bands})");
 
-    /// <summary>libvips' error buffer as one line: its messages name the file again and again ("PATH: bad seek to N"),
+    /// <summary>libvips' error text as one line: its messages name the file again and again ("PATH: bad seek to N"),
     /// and the path already ends the rejection.</summary>
-    private static string Reason(VipsOperationException e, string path) =>
-        string.Join(' ', e.VipsError.Replace(path + ": ", "", StringComparison.Ordinal)
+    private static string Reason(VipsException e, string path)
+    {
+        // NetVips puts its own summary ("unable to call thumbnail", "unable to write to memory") above libvips' text.
+        var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var text = lines.Length > 1 && lines[0].StartsWith("unable to ", StringComparison.Ordinal)
+            ? string.Join(' ', lines[1..])
+            : e.Message;
+        return string.Join(' ', text.Replace(path + ": ", "", StringComparison.Ordinal)
             .Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>The loader libvips picks by sniffing the content (not the extension), by nickname ("jpegload"); null
+    /// when none recognises it.</summary>
+    private static string? LoaderOf(string path)
+    {
+        var type = Image.FindLoad(path) is { } name ? NetVips.NetVips.TypeFromName(name) : IntPtr.Zero;
+        return type == IntPtr.Zero ? null : NetVips.NetVips.NicknameFind(type);
+    }
 
     private static string FormatName(string loader) =>
         loader.EndsWith("load", StringComparison.Ordinal) ? loader[..^4] : loader;

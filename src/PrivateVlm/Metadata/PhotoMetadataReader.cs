@@ -199,6 +199,13 @@ public sealed class PhotoMetadataReader
         }
 
         stream.Position = 0;
+        if (detected == FileType.QuickTime && IsAvif(stream))
+        {
+            // MetadataExtractor names every ISO base media file it does not know "QuickTime"; an AVIF photo is a
+            // HEIF container (AV1 instead of HEVC) and its EXIF reads the same way.
+            return PhotoFormat.Heif;
+        }
+
         return detected switch
         {
             FileType.Unknown => throw new PhotoRejectedException("not a photo: file format could not be determined"),
@@ -206,6 +213,15 @@ public sealed class PhotoMetadataReader
             _ => throw new PhotoRejectedException(
                 $"unsupported format: {detected} (L0 reads JPEG, HEIF/HEIC/AVIF, PNG, TIFF, WebP, JPEG XL, DNG and camera raw)"),
         };
+    }
+
+    /// <summary>An ISO base media file whose ftyp box names the AVIF brand ("avif" still, "avis" sequence).</summary>
+    private static bool IsAvif(Stream stream)
+    {
+        Span<byte> head = stackalloc byte[12];
+        var read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = 0;
+        return read == 12 && head[4..8].SequenceEqual("ftyp"u8) && (head[8..].SequenceEqual("avif"u8) || head[8..].SequenceEqual("avis"u8));
     }
 
     private static void GuardAgainstParserTraps(Stream stream, PhotoFormat format)

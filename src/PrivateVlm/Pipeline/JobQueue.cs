@@ -125,6 +125,12 @@ public sealed class JobQueue
                 transaction);
             var suspects = CrashSuspectsLeft(connection, transaction);
 
+            // Jobs that waited for a library or decoder this machine lacked are due now: this start may have it.
+            connection.Execute(
+                "UPDATE jobs SET not_before = @Now WHERE state = 'queued' AND last_error LIKE @Waiting AND not_before > @Now",
+                new { Now, Waiting = NotAvailableHereException.ReasonPrefix + "%" },
+                transaction);
+
             var backfilled = 0;
             foreach (var gate in _stages.Gates)
             {

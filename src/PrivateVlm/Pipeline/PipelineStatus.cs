@@ -19,6 +19,13 @@ public sealed record PipelineStatus(
     /// <summary>Registered stages that cannot run here (e.g. L1 without a CLIP model), with the reason.</summary>
     public IReadOnlyList<UnconfiguredStage> NotConfigured { get; init; } = [];
 
+    /// <summary>Jobs waiting for a library or decoder this machine lacks (e.g. HEIC without an HEVC decoder), per
+    /// stage and reason; they run once it is installed, at the next start at the latest.</summary>
+    public IReadOnlyList<MachineWait> WaitingForMachine { get; init; } = [];
+
+    /// <summary>Which libvips this machine decodes with and whether it decodes HEIC (null when not probed).</summary>
+    public Imaging.ImagingDiagnostics? Imaging { get; init; }
+
     /// <summary>This status plus which of <paramref name="stages"/> are not configured in this process's configuration.</summary>
     public PipelineStatus WithConfiguration(IEnumerable<IPhotoStage> stages) => this with
     {
@@ -54,6 +61,13 @@ public sealed record PipelineStatus(
             ORDER BY 1 DESC LIMIT @errorCount
             """,
             new { errorCount }).ToList();
+        var waiting = connection.Query<MachineWait>(
+            """
+            SELECT stage AS Stage, count(*) AS Photos, substr(last_error, length(@Prefix) + 1) AS Reason
+            FROM jobs WHERE state = 'queued' AND last_error LIKE @Prefix || '%'
+            GROUP BY stage, last_error ORDER BY min(id)
+            """,
+            new { Prefix = NotAvailableHereException.ReasonPrefix }).ToList();
         return new PipelineStatus(
             connection.ExecuteScalar<long>("SELECT count(*) FROM photos"),
             files.GetValueOrDefault("present"),
@@ -62,11 +76,19 @@ public sealed record PipelineStatus(
             stages,
             stages.Select(s => s.OldestQueuedAt).Where(s => s is not null).Min(StringComparer.Ordinal),
             errors,
-            Clustering.ClusterTables.Totals(connection));
+            Clustering.ClusterTables.Totals(connection))
+        {
+            WaitingForMachine = waiting,
+        };
     }
 }
 
 public sealed record UnconfiguredStage(string Stage, string Reason);
+
+public sealed record MachineWait(string Stage, long Photos, string Reason)
+{
+    public MachineWait() : this("", 0, "") { }
+}
 
 /// <param name="CrashSuspects">Jobs that were in flight when the daemon last died and now run one at a time first.</param>
 public sealed record StageProgress(

@@ -16,6 +16,10 @@ public sealed partial class StageWorkers : BackgroundService
     // Long enough for the stability window and the new content's hash to land, short enough not to be noticed.
     private static readonly TimeSpan ChangedFileRecheck = TimeSpan.FromSeconds(2);
 
+    /// <summary>A job waiting for a library or decoder this machine lacks is looked at again this late while the daemon
+    /// runs (a native library is loaded once per process), and at the next start at the latest.</summary>
+    internal static readonly TimeSpan MachineProblemRecheck = TimeSpan.FromHours(1);
+
     private readonly StageCatalog _stages;
     private readonly JobQueue _queue;
     private readonly JobSignals _signals;
@@ -193,6 +197,12 @@ public sealed partial class StageWorkers : BackgroundService
         catch (PhotoRejectedException e)
         {
             outcome = new StageOutcome.Rejected(e.Message);
+        }
+        catch (NotAvailableHereException e)
+        {
+            // The machine lacks a library or decoder: nothing changes while this process runs (a native library is
+            // loaded once), so the job waits uncharged and start-up makes it due again.
+            outcome = new StageOutcome.Postponed(MachineProblemRecheck, e.Reason);
         }
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && limit.IsCancellationRequested))
         {

@@ -1,13 +1,13 @@
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.Vips;
+using NetVips;
 
 namespace PrivateVlm.Tests.Imaging;
 
 /// <summary>CMYK, grey, 16-bit and alpha inputs all become 8-bit sRGB with the colour a viewer would show.</summary>
 public sealed class ColourFormsTests : IDisposable
 {
+    // The context loads the daemon's choice of libvips before these tests call NetVips themselves.
     private readonly ImagingTestContext context = new();
-    private readonly VipsLibrary vips = VipsLibrary.Load(null);
 
     public void Dispose() => context.Dispose();
 
@@ -22,12 +22,10 @@ public sealed class ColourFormsTests : IDisposable
         var source = context.ScratchFile("flat.png");
         TestPng.Write(source, 120, 80, (_, _) => (150, 120, 100));
         var converted = context.ScratchFile($"flat-{space}.{saver[..^4]}");
-        using (var load = new VipsOperationCall(vips, "pngload").Set("filename", source).Build())
-        using (var image = load.GetImage("out"))
-        using (var colour = new VipsOperationCall(vips, "colourspace").Set("in", image).Set("space", Space(space)).Build())
-        using (var inSpace = colour.GetImage("out"))
-        using (new VipsOperationCall(vips, saver).Set("in", inSpace).Set("filename", converted).Build())
+        using (var image = Image.NewFromFile(source))
+        using (var inSpace = image.Colourspace(Space(space)))
         {
+            inSpace.WriteToFile(converted);
         }
 
         var tensor = await context.Preparation.PrepareEncoderInputAsync(converted, EncoderInputSpec.Clip224, default);
@@ -47,12 +45,10 @@ public sealed class ColourFormsTests : IDisposable
         var source = context.ScratchFile("opaque.png");
         TestPng.Write(source, 64, 64, (_, _) => (0, 0, 0));
         var transparent = context.ScratchFile("transparent.png");
-        using (var load = new VipsOperationCall(vips, "pngload").Set("filename", source).Build())
-        using (var image = load.GetImage("out"))
-        using (var join = new VipsOperationCall(vips, "bandjoin_const").Set("in", image).Set("c", new[] { 0.0 }).Build())
-        using (var withAlpha = join.GetImage("out"))
-        using (new VipsOperationCall(vips, "pngsave").Set("in", withAlpha).Set("filename", transparent).Build())
+        using (var image = Image.NewFromFile(source))
+        using (var withAlpha = image.Bandjoin(0))
         {
+            withAlpha.WriteToFile(transparent);
         }
 
         var thumbnail = await context.Preparation.GrayscaleThumbnailAsync(transparent, 8, 8, default);
@@ -60,12 +56,12 @@ public sealed class ColourFormsTests : IDisposable
         Assert.All(thumbnail, v => Assert.Equal(255, v));
     }
 
-    private static int Space(string name) => name switch
+    private static Enums.Interpretation Space(string name) => name switch
     {
-        "cmyk" => 15,
-        "grey16" => 26,
-        "rgb16" => 25,
-        "b-w" => 1,
+        "cmyk" => Enums.Interpretation.Cmyk,
+        "grey16" => Enums.Interpretation.Grey16,
+        "rgb16" => Enums.Interpretation.Rgb16,
+        "b-w" => Enums.Interpretation.Bw,
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 }

@@ -13,7 +13,7 @@ public sealed class HeicTests : IDisposable
 
     // exiftool -n: pug 4032x3024 Orientation 1; arrow 4032x3024 Orientation 6 / Rotation 270;
     // iphone_13_pro_max 4032x3024 Orientation 6 / Rotation 270; IMG_5195 2566x3313; xiaomi 2592x1944 Orientation 1.
-    [CorpusTheory]
+    [HeicTheory]
     [InlineData("heic/pug.heic", 4032, 3024)]
     [InlineData("heic/arrow.heic", 3024, 4032)]
     [InlineData("exif-samples/heic/mobile/iphone_13_pro_max.HEIC", 3024, 4032)]
@@ -37,7 +37,7 @@ public sealed class HeicTests : IDisposable
         Assert.True(tensor.Distinct().Count() > 100, "a real photo gives varied pixel values");
     }
 
-    [CorpusTheory]
+    [HeicTheory]
     [InlineData("heic/RGBA_10__128x128.heif")]
     [InlineData("heic/RGB_8__128x128.heif")]
     [InlineData("heic/empty_icc.heic")]

@@ -14,10 +14,16 @@ public sealed class InputContractTests : IDisposable
 
     [CorpusTheory]
     [InlineData("heic/corrupted.heic", "heif")]
-    [InlineData("heic/truncated.heic", "heif")]
     [InlineData("heic/empty.heic", "empty file")]
     [InlineData("exif-samples/jpg/corrupted.jpg", "cannot decode jpeg")]
-    public async Task Broken_files_are_rejected_with_the_reason(string file, string reason)
+    public Task Broken_files_are_rejected_with_the_reason(string file, string reason) => RejectedWith(file, reason);
+
+    /// <summary>A cut-short HEVC stream is known broken only where HEVC decodes; elsewhere the photo waits.</summary>
+    [HeicTheory]
+    [InlineData("heic/truncated.heic", "heif")]
+    public Task Broken_heic_files_are_rejected_with_the_reason(string file, string reason) => RejectedWith(file, reason);
+
+    private async Task RejectedWith(string file, string reason)
     {
         var path = Corpus.File(file);
 
@@ -121,7 +127,7 @@ public sealed class InputContractTests : IDisposable
     public async Task A_decode_past_the_time_limit_is_rejected_and_abandoned()
     {
         using var hurried = new ImagingTestContext(new ImagingOptions { TimeLimit = TimeSpan.FromMilliseconds(1) });
-        var path = Corpus.File("exif-samples/heic/mobile/HMD_Nokia_8.3_5G_hdr.heif");
+        var path = HeicDecoding.HeicOrAvif("exif-samples/heic/mobile/HMD_Nokia_8.3_5G_hdr.heif");
 
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<PhotoRejectedException>(

@@ -1,4 +1,4 @@
-using PrivateVlm.Interop.Vips;
+using NetVips;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Imaging;
@@ -74,13 +74,10 @@ public sealed class OrientationTests : IDisposable
     /// <summary>The same 32x32 grey thumbnail, but through libvips with no_rotate: the pixels as the file stores them.</summary>
     private static byte[] StoredPixels(string path)
     {
-        var vips = VipsLibrary.Load(null);
-        using var thumbnail = new VipsOperationCall(vips, "thumbnail")
-            .Set("filename", path).Set("width", 32).Set("height", 32).Set("size", 3).Set("no_rotate", true).Build();
-        using var image = thumbnail.GetImage("out");
-        using var grey = new VipsOperationCall(vips, "colourspace").Set("in", image).Set("space", 1).Build();
-        using var pixels = grey.GetImage("out");
-        return pixels.ToBytes();
+        // The context built for this test has loaded the daemon's libvips already.
+        using var thumbnail = Image.Thumbnail(path, 32, height: 32, size: Enums.Size.Force, noRotate: true);
+        using var grey = thumbnail.Colourspace(Enums.Interpretation.Bw);
+        return grey.WriteToMemory<byte>();
     }
 
     private Task<byte[]> Thumb(string name) =>

@@ -4,7 +4,6 @@ using PrivateVlm.Embeddings.Labelling;
 using PrivateVlm.Embeddings.Storage;
 using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.Vips;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Embeddings.Pipeline;
@@ -18,7 +17,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
 {
     public const string StageName = "embedding";
 
-    /// <summary>How long a machine problem (libvips or the model unusable) parks a photo before it is tried again.</summary>
+    /// <summary>How long an unusable model parks a photo before it is tried again.</summary>
     public static readonly TimeSpan MachineProblemDelay = TimeSpan.FromMinutes(30);
 
     private readonly InstalledClipModel model;
@@ -81,11 +80,6 @@ public sealed partial class EmbeddingStage : IPhotoStage
         {
             return new StageOutcome.Rejected(e.Message);
         }
-        catch (VipsUnavailableException e)
-        {
-            LogVipsUnavailable(logger, e.Message);
-            return new StageOutcome.Postponed(MachineProblemDelay, $"libvips unavailable: {e.Message}");
-        }
 
         var embedding = await batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false);
         var top = labels.TopLabels(embedding);
@@ -93,9 +87,6 @@ public sealed partial class EmbeddingStage : IPhotoStage
         return StageOutcome.Succeeded((connection, transaction) =>
             EmbeddingTables.SavePhoto(connection, transaction, job.PhotoId, folder.Name, embedding, labels.Labels.Version, top, now));
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "L1 paused: libvips is not usable on this machine ({Reason}). Photos wait; install libvips (brew install vips) and they continue.")]
-    private static partial void LogVipsUnavailable(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "L1 paused: the CLIP model in {Folder} cannot be opened ({Reason}). Photos wait; reinstall the model (see models/README.md).")]
     private static partial void LogModelUnusable(ILogger logger, string folder, string reason);
