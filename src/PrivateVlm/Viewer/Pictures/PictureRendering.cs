@@ -1,5 +1,4 @@
 using PrivateVlm.Imaging;
-using PrivateVlm.Interop.Vips;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Viewer.Pictures;
@@ -30,7 +29,7 @@ public sealed class PictureRendering(ImagePreparation imaging)
         {
             throw new PictureUnavailableException(e.Message, e);
         }
-        catch (VipsUnavailableException e)
+        catch (NotAvailableHereException e)
         {
             throw new PictureUnavailableException(e.Message, e);
         }
