@@ -133,8 +133,11 @@ public sealed class ServerDialectTests : IDisposable
         {
             _library.Drop(photos[i]);
             var expected = i + 1;
-            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM vlm_results WHERE tier = 'deep'") == expected,
-                $"{expected} deep result(s) from {kind}", Bound, () => StageSettings.Dump(_library));
+            // The deep pass does not wait for the quick one, so both tiers' rows are awaited.
+            await Eventually.AssertAsync(
+                () => _library.CountOrZero("SELECT count(*) FROM vlm_results WHERE tier = 'deep'") == expected
+                    && _library.CountOrZero("SELECT count(*) FROM vlm_results WHERE tier = 'quick'") == expected,
+                $"{expected} quick and deep result(s) from {kind}", Bound, () => StageSettings.Dump(_library));
         }
 
         Assert.Equal(2, _library.Scalar<long>("SELECT count(*) FROM vlm_results WHERE tier = 'quick'"));

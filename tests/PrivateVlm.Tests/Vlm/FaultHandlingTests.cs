@@ -38,7 +38,7 @@ public sealed class FaultHandlingTests(SharedFakeServer fixture) : IClassFixture
     {
         var (error, requests, _) = await FailingCallAsync(["schema-invalid"]);
         Assert.Equal(ModelServerFailure.SchemaViolation, error.Failure);
-        Assert.Contains("required property 'entities' is missing", error.Message, StringComparison.Ordinal);
+        Assert.Contains("$: Required properties [\"entities\"] are not present", error.Message, StringComparison.Ordinal);
         Assert.Contains("\"context\"", error.RawContent, StringComparison.Ordinal);
         Assert.Equal(1, requests);
     }
