@@ -68,6 +68,7 @@ public static class PhotoDaemonServices
         services.AddHostedSingleton<FileIngestor>();
         services.AddHostedSingleton<FolderWatcher>(); // enabled before the start-up scan: nothing slips between them
         services.AddHostedSingleton<FolderReconciler>();
+        services.AddHostedService<ImagingWarmUp>(); // before the workers claim: see ImagingWarmUp
         services.AddHostedSingleton<StageWorkers>();
         services.AddHostedService<IdleMemoryRelease>();
         services.AddModelServers(configuration);

@@ -34,6 +34,19 @@ public sealed partial class ImagePreparation
 
     public ImagingOptions Options => options;
 
+    /// <summary>Loads libvips now (choice, HEIC probe) instead of inside the first photo's job; a machine without a
+    /// usable libvips is not an error here: its photos wait, as each job then says.</summary>
+    public void LoadLibrary()
+    {
+        try
+        {
+            _ = decoder.Value;
+        }
+        catch (Pipeline.NotAvailableHereException)
+        {
+        }
+    }
+
     /// <summary>The VLM budget of a tier that only chooses its size, at the configured JPEG quality.</summary>
     public VlmImageBudget DefaultBudget => VlmImageBudget.Default with { Quality = options.JpegQuality };
 
