@@ -49,9 +49,14 @@ internal static class NativeLibraryFindings
 
         var tiers = configuration.GetSection(TiersOptions.Section).Get<TiersOptions>() ?? new TiersOptions();
         var guard = new PhotoEgressGuard((configuration.GetSection(VlmOptions.Section).Get<VlmOptions>() ?? new VlmOptions()).AllowedRemoteHosts);
-        foreach (var (name, tier) in new[] { ("quick tier (L1.5)", tiers.Quick), ("deep tier (L2)", tiers.Deep) })
+        foreach (var (name, tier, stage) in new[] { ("quick tier (L1.5)", tiers.Quick, "quick"), ("deep tier (L2)", tiers.Deep, "deep") })
         {
-            yield return Destination(name, tier, guard);
+            // A tier that is off has an endpoint in its defaults but never uses it: naming that endpoint as where photos
+            // go would tell a user who set nothing up that their photos travel somewhere.
+            var enablement = TierEnablement.For(configuration, stage);
+            yield return enablement.Enabled
+                ? Destination(name, tier, guard)
+                : new DoctorFinding(name, true, $"off, sends no photos anywhere ({enablement.Reason})");
         }
     }
 

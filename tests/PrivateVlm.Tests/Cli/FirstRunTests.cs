@@ -93,6 +93,9 @@ public sealed class FirstRunTests : IDisposable
         Assert.Contains($"{_home.DefaultDatabase} does not exist yet; `privatevlm run` creates it", output, StringComparison.Ordinal);
         Assert.Contains($"FAIL watched folder: {inbox} does not exist", output, StringComparison.Ordinal);
         Assert.Contains($"mkdir -p {inbox}", output, StringComparison.Ordinal);
+        Assert.Contains("quick tier (L1.5): off, sends no photos anywhere", output, StringComparison.Ordinal);
+        Assert.Contains("deep tier (L2): off, sends no photos anywhere", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("sends photos to", output, StringComparison.Ordinal);
         AssertNoStackTrace(output);
         Assert.False(File.Exists(_home.DefaultDatabase), "doctor created the database");
     }
