@@ -128,6 +128,11 @@ internal static class StatusVerb
     {
         Console.WriteLine($"database: {database}");
         Console.WriteLine($"photos: {status.PhotosSeen} (files present {status.FilesPresent}, rejected {status.FilesRejected}, deleted {status.FilesDeleted})");
+        if (status.NonPhotoLine is { } nonPhotos)
+        {
+            Console.WriteLine(nonPhotos);
+        }
+
         foreach (var s in status.Stages)
         {
             var suspects = s.CrashSuspects > 0 ? $" ({s.CrashSuspects} in flight at the last unexpected stop, running one at a time first)" : "";
@@ -158,6 +163,11 @@ internal static class StatusVerb
     {
         AnsiConsole.MarkupLine($"[bold]PrivateVlm[/] [grey]{Markup.Escape(database)}[/]");
         AnsiConsole.MarkupLine($"Photos: [bold]{status.PhotosSeen}[/]  files present {status.FilesPresent}, rejected {status.FilesRejected}, deleted {status.FilesDeleted}");
+        if (status.NonPhotoLine is { } nonPhotos)
+        {
+            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(nonPhotos)}[/]");
+        }
+
         var table = new Table().AddColumns("stage", "queued", "running", "done", "failed", "done/min");
         foreach (var s in status.Stages)
         {

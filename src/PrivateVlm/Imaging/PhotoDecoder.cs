@@ -18,6 +18,7 @@ internal sealed class PhotoDecoder
         ["pngload"] = "png",
         ["webpload"] = "webp",
         ["tiffload"] = "tiff",
+        ["jxlload"] = "jxl",
     };
 
     private readonly LibvipsChoice libvips;
@@ -52,12 +53,23 @@ internal sealed class PhotoDecoder
         }
 
         var loader = LoaderOf(path);
+        if (loader is null or "tiffload" && CameraRawPreview.Find(path) is { } preview)
+        {
+            // A camera raw: libvips has no raw decoder here and would read a TIFF raw's thumbnail directory instead.
+            return PreviewHeader(preview, path, file.Length);
+        }
+
         if (loader is null)
         {
             if (LooksLikeHeif(path) && NetVips.NetVips.TypeFind("VipsOperation", "heifload") == IntPtr.Zero)
             {
                 // The machine is the problem, not the photo: retrying after the fix must work, so no rejection.
                 throw new NotAvailableHereException($"HEIF decoding (libvips {libvips.Version} has no HEIF loader)", LibvipsChoice.HeicInstall);
+            }
+
+            if (LooksLikeJpegXl(path))
+            {
+                throw new NotAvailableHereException($"JPEG XL decoding (libvips {libvips.Version} has no jxl loader)", JpegXlInstall);
             }
 
             throw new PhotoRejectedException($"unsupported format: not an image libvips recognises ({Describe(path)}): {path}");
@@ -169,6 +181,7 @@ internal sealed class PhotoDecoder
     }
 
     private static Image Thumbnail(PhotoHeader header, string path, int width, int height, Enums.Size size, Enums.Interesting crop) =>
+        header.RawPreview is { } preview ? PreviewThumbnail(header, preview, path, width, height, size, crop) :
         // Truncated files and decode errors fail instead of yielding a half-grey picture; libjpeg warnings (e.g.
         // stray bytes between markers, common in real cameras' files) are tolerated. Embedded profiles (Display P3
         // on iPhones, CMYK print profiles) are converted to sRGB, which is what image encoders were trained on and
@@ -176,6 +189,51 @@ internal sealed class PhotoDecoder
         // round trip would only shift their values (255 red -> 248).
         // "export_profile" is the name libvips 8.14 knows; 8.18 still takes it beside its newer "output_profile".
         (Image)Operation.Call("thumbnail", Options(header, height, size, crop), path, width);
+
+    /// <summary>The header of a raw's embedded JPEG preview, turned by the raw's orientation (or the preview's own when
+    /// the raw states none).</summary>
+    private PhotoHeader PreviewHeader(CameraRawPreview preview, string path, long fileBytes)
+    {
+        if ((long)preview.Width * preview.Height > options.MaxPixels)
+        {
+            throw new PhotoRejectedException(
+                $"{preview.RawName} preview declares {preview.Width} x {preview.Height} pixels, over the limit Imaging:MaxPixels = {options.MaxPixels:N0}: {path}");
+        }
+
+        int orientation;
+        bool profile;
+        try
+        {
+            using var image = Image.NewFromBuffer(preview.Read(path));
+            orientation = preview.Orientation is >= 1 and <= 8 ? preview.Orientation
+                : image.Contains("orientation") && image.Get("orientation") is int o and >= 1 and <= 8 ? o : 1;
+            profile = image.Contains("icc-profile-data");
+        }
+        catch (VipsException e)
+        {
+            throw new PhotoRejectedException($"unreadable {preview.RawName} JPEG preview: {Reason(e, path)}: {path}", e);
+        }
+
+        var turned = orientation >= 5;
+        return new PhotoHeader(
+            CameraRawPreview.Format,
+            turned ? preview.Height : preview.Width,
+            turned ? preview.Width : preview.Height,
+            orientation,
+            fileBytes,
+            profile) { RawPreview = preview };
+    }
+
+    private static Image PreviewThumbnail(
+        PhotoHeader header, CameraRawPreview preview, string path, int width, int height, Enums.Size size, Enums.Interesting crop)
+    {
+        using var loaded = Image.NewFromBuffer(preview.Read(path), failOn: Enums.FailOn.Error);
+        // The orientation the header settled on, so thumbnail_image turns the preview the way the raw says.
+        using var oriented = loaded.Mutate(m => m.Set(GValue.GIntType, "orientation", header.Orientation));
+        var options = Options(header, height, size, crop);
+        options.Remove("fail_on");
+        return (Image)Operation.Call("thumbnail_image", options, oriented, width);
+    }
 
     private static VOption Options(PhotoHeader header, int height, Enums.Size size, Enums.Interesting crop)
     {
@@ -272,6 +330,17 @@ internal sealed class PhotoDecoder
 
     private static string FormatName(string loader) =>
         loader.EndsWith("load", StringComparison.Ordinal) ? loader[..^4] : loader;
+
+    private const string JpegXlInstall = "a libvips built with libjxl (Debian 12+: libvips42 / macOS: brew install vips)";
+
+    /// <summary>A JPEG XL codestream starts with FF 0A; the container with a 12-byte "JXL " signature box.</summary>
+    private static bool LooksLikeJpegXl(string path)
+    {
+        Span<byte> head = stackalloc byte[12];
+        using var stream = File.OpenRead(path);
+        var read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return Metadata.PhotoFormatDetection.FromLeadingBytes(head[..read]) == Metadata.PhotoFormat.JpegXl;
+    }
 
     /// <summary>ISO base media files (HEIC, HEIF, AVIF) start with a box whose type, at byte 4, is "ftyp".</summary>
     private static bool LooksLikeHeif(string path)

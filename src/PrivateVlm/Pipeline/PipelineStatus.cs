@@ -23,6 +23,22 @@ public sealed record PipelineStatus(
     /// stage and reason; they run once it is installed, at the next start at the latest.</summary>
     public IReadOnlyList<MachineWait> WaitingForMachine { get; init; } = [];
 
+    /// <summary>Files in the folders that are not images (notes, videos, a Live Photo's movie): recorded once, no photo,
+    /// no job, never a failure.</summary>
+    public long FilesIgnored { get; init; }
+
+    /// <summary>XMP sidecars, read with the photo of their name (no photo of their own).</summary>
+    public long SidecarFiles { get; init; }
+
+    /// <summary>The line `status` prints about files that are no photos; null when there are none.</summary>
+    public string? NonPhotoLine => FilesIgnored == 0 && SidecarFiles == 0
+        ? null
+        : string.Join("; ", new[]
+        {
+            FilesIgnored > 0 ? $"ignored: {FilesIgnored} {(FilesIgnored == 1 ? "file" : "files")} (not images)" : null,
+            SidecarFiles > 0 ? $"sidecars: {SidecarFiles} XMP {(SidecarFiles == 1 ? "file" : "files")} (read with their photos)" : null,
+        }.OfType<string>());
+
     /// <summary>Which libvips this machine decodes with and whether it decodes HEIC (null when not probed).</summary>
     public Imaging.ImagingDiagnostics? Imaging { get; init; }
 
@@ -79,6 +95,8 @@ public sealed record PipelineStatus(
             Clustering.ClusterTables.Totals(connection))
         {
             WaitingForMachine = waiting,
+            FilesIgnored = files.GetValueOrDefault("ignored"),
+            SidecarFiles = files.GetValueOrDefault("sidecar"),
         };
     }
 }

@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PrivateVlm.Ingest;
+using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
+using PrivateVlm.Tests.Clustering;
+using PrivateVlm.Tests.Metadata;
 using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Ingest;
@@ -33,6 +37,14 @@ public sealed class CompanionFileTests : IDisposable
         var reasons = _library.Query<string>("SELECT error FROM file_status WHERE status = 'ignored' ORDER BY path").ToList();
         Assert.All(reasons, reason => Assert.StartsWith("not a photo:", reason));
         Assert.Contains(reasons, reason => reason.Contains("MP4 video", StringComparison.Ordinal));
+
+        // `status`: one photo, no failure, and the non-photos on a line of their own.
+        using (var connection = daemon.Services.GetRequiredService<LibraryDatabase>().Open())
+        {
+            var status = PipelineStatus.Read(connection, TimeProvider.System);
+            Assert.Equal((1L, 0L, 4L, 0L), (status.PhotosSeen, status.Stages.Sum(stage => stage.Failed), status.FilesIgnored, status.FilesRejected));
+            Assert.Equal("ignored: 4 files (not images)", status.NonPhotoLine);
+        }
 
         // Recorded once: a later full scan leaves the rows as they are.
         var seen = _library.Query<string>("SELECT last_seen_at FROM files WHERE status = 'ignored' ORDER BY path").ToList();
@@ -82,6 +94,28 @@ public sealed class CompanionFileTests : IDisposable
         await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM photo_metadata WHERE rating = 5") == 1, "the edit read");
         Assert.Equal("2012-12-12T12:12:12", _library.Scalar<string>("SELECT taken_at_local FROM photo_overview"));
         Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photos"));
+        Assert.Equal(
+            _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @photo", new { photo }),
+            _library.Scalar<long>("SELECT companion_of FROM files WHERE path = @sidecar", new { sidecar }));
+    }
+
+    [ExiftoolCorpusFact]
+    public async Task A_sidecar_edited_with_exiftool_brings_its_new_capture_time_and_rating_to_the_photo()
+    {
+        await using var daemon = await InProcessDaemon.StartAsync(_library);
+        var photo = _library.Drop(SamplePhoto, "IMG_2001.jpg");
+        var sidecar = Path.ChangeExtension(photo, ".xmp"); // darktable's and Lightroom's other naming: IMG_2001.xmp
+        await File.WriteAllTextAsync(sidecar, Xmp("2011-11-11T11:11:11+01:00", 2, "first"));
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM photo_metadata WHERE rating = 2") == 1, "the sidecar read");
+
+        // exiftool writes a new file beside the sidecar and renames it over the old one, as photo tools do.
+        await Tool.RunAsync("exiftool", "-overwrite_original", "-XMP-xmp:Rating=4", "-XMP-exif:DateTimeOriginal=2014:04:14 14:14:14+02:00", sidecar);
+
+        await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM photo_metadata WHERE rating = 4") == 1, "the edited rating read");
+        Assert.Equal("2014-04-14T14:14:14", _library.Scalar<string>("SELECT taken_at_local FROM photo_overview"));
+        Assert.Equal("+02:00", _library.Scalar<string>("SELECT taken_at_offset FROM photo_overview"));
+        Assert.Equal(1, _library.Scalar<long>("SELECT count(*) FROM photos"));
+        Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
         Assert.Equal(
             _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @photo", new { photo }),
             _library.Scalar<long>("SELECT companion_of FROM files WHERE path = @sidecar", new { sidecar }));
