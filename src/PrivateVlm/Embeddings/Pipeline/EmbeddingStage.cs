@@ -15,7 +15,7 @@ namespace PrivateVlm.Embeddings.Pipeline;
 /// </summary>
 public sealed partial class EmbeddingStage : IPhotoStage
 {
-    public const string StageName = "embedding";
+    public const string StageName = StageGraph.Embedding;
 
     /// <summary>How long an unusable model parks a photo before it is tried again.</summary>
     public static readonly TimeSpan MachineProblemDelay = TimeSpan.FromMinutes(30);
@@ -41,7 +41,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
 
     public string Name => StageName;
 
-    public IReadOnlyList<string> Prerequisites => ["metadata"];
+    public IReadOnlyList<string> Prerequisites => StageGraph.PrerequisitesOf(StageName);
 
     // ONNX Runtime already spreads one encode over IntraOpThreads (2) cores, so the encoder runs one call at a time.
     // Workers = EncodeBatch so that, with a backlog, photos are decoded while the previous batch encodes and then

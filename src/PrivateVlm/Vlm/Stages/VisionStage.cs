@@ -34,7 +34,6 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     public VisionStage(
         VisionTier<TDescription> tier,
         TierEnablement.Decision enablement,
-        IReadOnlyList<string> prerequisites,
         int concurrency,
         ImagePreparation imaging,
         LibraryDatabase database,
@@ -50,7 +49,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         _time = time;
         _logger = logger;
         _backoff = new PostponementBackoff(time);
-        Prerequisites = prerequisites;
+        Prerequisites = StageGraph.PrerequisitesOf(tier.Name);
         Policy = VisionStagePolicy.For(tier.Options, concurrency, imaging.Options.TimeLimit);
     }
 
@@ -63,13 +62,13 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     public bool IsConfigured => _enablement.Enabled && _tier.IsConfigured;
 
     /// <summary>How long a near-duplicate waits before looking again for its representative's result.</summary>
-    private TimeSpan RepresentativeWait => Name == "deep" ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(2);
+    private TimeSpan RepresentativeWait => Name == StageGraph.Deep ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(2);
 
     public string? NotConfiguredReason
     {
         get
         {
-            var section = Name == "quick" ? "Quick" : "Deep";
+            var section = Section;
             if (!_enablement.Enabled)
             {
                 var where = string.Join(", ", SafeEndpoints());
@@ -206,7 +205,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         _ => $"check the server at {e.Endpoint} and the Tiers:{Section} settings (status {e.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})",
     };
 
-    private string Section => Name == "quick" ? "Quick" : "Deep";
+    private string Section => Name == StageGraph.Quick ? "Quick" : "Deep";
 
     private IEnumerable<string> SafeEndpoints()
     {
@@ -233,6 +232,11 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     /// </summary>
     private async Task<StageOutcome?> FromRepresentativeAsync(PhotoJob job, CancellationToken cancellationToken)
     {
+        if (!StageGraph.Of(Name).InheritedByClusterMembers)
+        {
+            return null;
+        }
+
         using var connection = _database.Open();
         if (ClusterMembership.RepresentativeOf(connection, job.PhotoId) is not { } representative)
         {
