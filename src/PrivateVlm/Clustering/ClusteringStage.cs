@@ -32,7 +32,7 @@ public sealed class ClusteringStage : IPhotoStage
     public IReadOnlyList<string> Prerequisites => StageGraph.PrerequisitesOf(StageName);
 
     public StagePolicy Policy { get; } = new(
-        Concurrency: 1, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(2), TimeLimit: TimeSpan.FromSeconds(30));
+        Concurrency: 1, Lease: TimeSpan.FromMinutes(2), TimeLimit: TimeSpan.FromSeconds(30));
 
     public bool IsConfigured => _options.Enabled;
 

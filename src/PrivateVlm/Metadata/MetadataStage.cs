@@ -21,7 +21,7 @@ public sealed class MetadataStage : IPhotoStage
         _time = time;
         // Reading metadata touches only the file's header blocks: milliseconds, so results are committed in batches.
         Policy = new StagePolicy(
-            Concurrency: 2, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: options.Value.TimeLimit + OutsideTheParse, BatchSize: 16);
+            Concurrency: 2, Lease: TimeSpan.FromMinutes(5), TimeLimit: options.Value.TimeLimit + OutsideTheParse, BatchSize: 16);
     }
 
     public string Name => StageName;

@@ -13,9 +13,6 @@ namespace PrivateVlm.Pipeline;
 /// </summary>
 public sealed class JobQueue
 {
-    private static readonly TimeSpan BackoffBase = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan BackoffCap = TimeSpan.FromMinutes(10);
-
     private readonly LibraryDatabase _database;
     private readonly StageCatalog _stages;
     private readonly JobSignals _signals;
@@ -366,11 +363,15 @@ public sealed class JobQueue
         ClaimedJob claimed, Action<SqliteConnection, SqliteTransaction> persist, CancellationToken cancellationToken) =>
         (await CompleteAsync([(claimed, persist)], cancellationToken))[0].Outcome == CommitOutcome.Committed;
 
+    /// <summary>Records a failed attempt under the default <see cref="RetryPolicy"/> with <paramref name="maxAttempts"/>.</summary>
+    public Task FailAsync(ClaimedJob claimed, int maxAttempts, string error, bool permanent, CancellationToken cancellationToken) =>
+        FailAsync(claimed, RetryPolicy.Default with { MaxAttempts = maxAttempts }, error, permanent, cancellationToken);
+
     /// <summary>
-    /// Records a failed attempt. Permanent failures, and transient ones on the last attempt, end as 'failed' with
-    /// the error; others go back to the queue after exponential backoff with jitter.
+    /// Records a failed attempt. Permanent failures (rejections), and others on the last attempt, end as 'failed' with
+    /// the error; the rest go back to the queue, due after <see cref="RetryPolicy.AfterFailure"/>.
     /// </summary>
-    public async Task FailAsync(ClaimedJob claimed, int maxAttempts, string error, bool permanent, CancellationToken cancellationToken)
+    public async Task FailAsync(ClaimedJob claimed, RetryPolicy retry, string error, bool permanent, CancellationToken cancellationToken)
     {
         await _database.WriteAsync((connection, transaction) =>
         {
@@ -380,15 +381,13 @@ public sealed class JobQueue
             }
 
             var job = claimed.Job;
-            if (permanent || job.Attempt >= maxAttempts)
+            if (permanent || job.Attempt >= retry.MaxAttempts)
             {
                 FailInTransaction(connection, transaction, job.JobId, job.PhotoId, job.Stage, job.Attempt, error);
                 return;
             }
 
-            var backoff = BackoffBase * Math.Pow(2, job.Attempt - 1);
-            backoff = backoff > BackoffCap ? BackoffCap : backoff;
-            backoff += TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(backoff.TotalMilliseconds / 4) + 1));
+            var backoff = retry.AfterFailure(job.Attempt);
             RecordError(connection, transaction, job.JobId, job.PhotoId, job.Stage, job.Attempt, error);
             connection.Execute(
                 """

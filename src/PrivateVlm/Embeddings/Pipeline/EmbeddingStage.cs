@@ -17,9 +17,6 @@ public sealed partial class EmbeddingStage : IPhotoStage
 {
     public const string StageName = StageGraph.Embedding;
 
-    /// <summary>How long an unusable model parks a photo before it is tried again.</summary>
-    public static readonly TimeSpan MachineProblemDelay = TimeSpan.FromMinutes(30);
-
     private readonly InstalledClipModel model;
     private readonly ImagePreparation imaging;
     private readonly LabelEmbeddingCache labelCache;
@@ -31,7 +28,11 @@ public sealed partial class EmbeddingStage : IPhotoStage
         TimeProvider time, ILogger<EmbeddingStage> logger)
     {
         this.batcher = batcher;
-        Policy = new(Concurrency: batcher.MaxBatch, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(90));
+        Policy = new(Concurrency: batcher.MaxBatch, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(90))
+        {
+            // An installed model that cannot be opened waits for a reinstall; each look costs a model open, so not often.
+            Retry = RetryPolicy.Default with { ConfigurationProblemDelay = TimeSpan.FromMinutes(30) },
+        };
         this.model = model;
         this.imaging = imaging;
         this.labelCache = labelCache;
@@ -66,7 +67,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
         catch (Exception e) when (e is ClipModelException or OnnxModelException or OnnxRuntimeUnavailableException or OnnxRuntimeException)
         {
             LogModelUnusable(logger, model.Options.ModelFolder(model.Paths), e.Message);
-            return new StageOutcome.Postponed(MachineProblemDelay, $"CLIP model cannot be opened: {e.Message}");
+            return new StageOutcome.Postponed(Policy.Retry.ConfigurationProblemDelay, $"CLIP model cannot be opened: {e.Message}");
         }
 
         var folder = clip.Folder;

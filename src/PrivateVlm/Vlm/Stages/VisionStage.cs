@@ -48,9 +48,9 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         _database = database;
         _time = time;
         _logger = logger;
-        _backoff = new PostponementBackoff(time);
         Prerequisites = StageGraph.PrerequisitesOf(tier.Name);
-        Policy = VisionStagePolicy.For(tier.Options, concurrency, imaging.Options.TimeLimit);
+        Policy = VisionStagePolicy.For(tier.Name, tier.Options, concurrency, imaging.Options.TimeLimit);
+        _backoff = new PostponementBackoff(time, Policy.Retry);
     }
 
     public string Name => _tier.Name;
@@ -60,9 +60,6 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     public StagePolicy Policy { get; }
 
     public bool IsConfigured => _enablement.Enabled && _tier.IsConfigured;
-
-    /// <summary>How long a near-duplicate waits before looking again for its representative's result.</summary>
-    private TimeSpan RepresentativeWait => Name == StageGraph.Deep ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(2);
 
     public string? NotConfiguredReason
     {
@@ -162,8 +159,8 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                     {
                         // Not the photo's fault and retrying cannot help until the configuration changes: keep the job
                         // (nothing lost) but only look again after a long pause, and say loudly what to fix.
-                        VisionStageLog.ConfigurationProblem(_logger, Name, job.PhotoId, e.Message, Fix(e), VisionStagePolicy.ConfigurationProblemDelay.TotalMinutes);
-                        return new StageOutcome.Postponed(VisionStagePolicy.ConfigurationProblemDelay, $"{e.Message}; fix: {Fix(e)}");
+                        VisionStageLog.ConfigurationProblem(_logger, Name, job.PhotoId, e.Message, Fix(e), Policy.Retry.ConfigurationProblemDelay.TotalMinutes);
+                        return new StageOutcome.Postponed(Policy.Retry.ConfigurationProblemDelay, $"{e.Message}; fix: {Fix(e)}");
                     }
                 }
             }
@@ -255,7 +252,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
         if (Pipeline.JobQueue.StateOf(connection, representativeId, Name) is "queued" or "running")
         {
-            return new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representativeId}");
+            return new StageOutcome.Postponed(Policy.Retry.RepresentativeWait, $"waiting for near-duplicate representative photo {representativeId}");
         }
 
         if (!described)
