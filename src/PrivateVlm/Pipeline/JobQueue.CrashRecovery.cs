@@ -17,7 +17,7 @@ public sealed partial class JobQueue
     public bool RunsCrashSuspectsAlone => _suspectsFirst;
 
     /// <summary>
-    /// Start-up recovery. Only one daemon runs per database (see <see cref="DaemonInstanceLock"/>), so every
+    /// Start-up recovery. Only one daemon runs per database (see <see cref="Daemon.DaemonInstanceLock"/>), so every
     /// 'running' job belongs to a process that died. A job that was alone in flight is the likeliest cause: it keeps
     /// the attempt its claim counted and fails when that was its last (a photo that keeps killing the process is
     /// quarantined). Jobs that were in flight together get their attempt back, since nobody knows which one it was.
