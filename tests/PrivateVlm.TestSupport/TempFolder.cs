@@ -1,11 +1,17 @@
-namespace PrivateVlm.Tests.Embeddings;
+namespace PrivateVlm.Tests.Support;
 
-/// <summary>A throw-away folder for generated models; deleted with everything in it.</summary>
+/// <summary>A throw-away folder under the system's temp folder; deleted with everything in it.</summary>
 public sealed class TempFolder : IDisposable
 {
     public TempFolder()
+        : this("privatevlm-tests-" + Guid.NewGuid().ToString("N"))
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "privatevlm-tests-" + Guid.NewGuid().ToString("N"));
+    }
+
+    /// <param name="name">A name unique to this folder (a short one where the path must stay short, e.g. for sockets).</param>
+    public TempFolder(string name)
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), name);
         Directory.CreateDirectory(Path);
     }
 
@@ -19,9 +25,9 @@ public sealed class TempFolder : IDisposable
         {
             Directory.Delete(Path, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A test that failed mid-way may still hold a file open; the OS temp cleaner gets it later.
+            // A test that failed mid-way may still hold a file open, or left one unreadable; the OS temp cleaner gets it later.
         }
     }
 }
