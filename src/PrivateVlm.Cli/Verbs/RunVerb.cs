@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PrivateVlm.Configuration;
+using PrivateVlm.Daemon;
 using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Cli.Verbs;

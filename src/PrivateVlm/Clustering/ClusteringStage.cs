@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Options;
-using PrivateVlm.Embeddings.Pipeline;
 using PrivateVlm.Imaging;
-using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 
@@ -14,7 +12,7 @@ namespace PrivateVlm.Clustering;
 /// </summary>
 public sealed class ClusteringStage : IPhotoStage
 {
-    public const string StageName = "clustering";
+    public const string StageName = StageGraph.Clustering;
 
     private readonly ImagePreparation _imaging;
     private readonly ClusterMembership _membership;
@@ -31,13 +29,10 @@ public sealed class ClusteringStage : IPhotoStage
 
     public string Name => StageName;
 
-    // After metadata for the capture time and camera, and after L1 for the CLIP embedding whose cosine groups a burst
-    // whose subject moved. When no CLIP model is installed the embedding stage is not configured and the catalog
-    // drops it from this list, so grouping then runs on the hashes alone right after metadata.
-    public IReadOnlyList<string> Prerequisites => [MetadataStage.StageName, EmbeddingStage.StageName];
+    public IReadOnlyList<string> Prerequisites => StageGraph.PrerequisitesOf(StageName);
 
     public StagePolicy Policy { get; } = new(
-        Concurrency: 1, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(2), TimeLimit: TimeSpan.FromSeconds(30));
+        Concurrency: 1, Lease: TimeSpan.FromMinutes(2), TimeLimit: TimeSpan.FromSeconds(30));
 
     public bool IsConfigured => _options.Enabled;
 

@@ -2,7 +2,7 @@ namespace PrivateVlm.Health;
 
 /// <summary>
 /// Whether a daemon runs on a database, asked from another process: the daemon holds an exclusive lock on
-/// "&lt;db&gt;.lock" for its whole life (see <see cref="Pipeline.DaemonInstanceLock"/>), released by the kernel when it
+/// "&lt;db&gt;.lock" for its whole life (see <see cref="Daemon.DaemonInstanceLock"/>), released by the kernel when it
 /// dies, so being able to take the lock means nobody runs.
 /// </summary>
 public static class DaemonPresence

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Daemon;
 using PrivateVlm.Interop.Posix;
 using PrivateVlm.Metadata;
 using PrivateVlm.Pipeline;

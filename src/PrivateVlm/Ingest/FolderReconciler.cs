@@ -1,9 +1,10 @@
-using PrivateVlm.Interop.Posix;
 using System.IO.Enumeration;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Daemon;
+using PrivateVlm.Interop.Posix;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 

@@ -6,7 +6,7 @@ namespace PrivateVlm.Metadata;
 /// <summary>L0: reads the photo's own metadata (time, zone, camera, lens, size, orientation, GPS) in milliseconds.</summary>
 public sealed class MetadataStage : IPhotoStage
 {
-    public const string StageName = "metadata";
+    public const string StageName = StageGraph.Metadata;
 
     // Beyond the parse's own limit: opening the file (a stalled network volume) and saving. The reader's limit fires
     // first for a slow parse, so a hostile file is rejected with that clear reason instead of a generic timeout.
@@ -21,12 +21,12 @@ public sealed class MetadataStage : IPhotoStage
         _time = time;
         // Reading metadata touches only the file's header blocks: milliseconds, so results are committed in batches.
         Policy = new StagePolicy(
-            Concurrency: 2, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: options.Value.TimeLimit + OutsideTheParse, BatchSize: 16);
+            Concurrency: 2, Lease: TimeSpan.FromMinutes(5), TimeLimit: options.Value.TimeLimit + OutsideTheParse, BatchSize: 16);
     }
 
     public string Name => StageName;
 
-    public IReadOnlyList<string> Prerequisites => [];
+    public IReadOnlyList<string> Prerequisites => StageGraph.PrerequisitesOf(StageName);
 
     public StagePolicy Policy { get; }
 

@@ -19,11 +19,7 @@ public sealed record RetryReport(IReadOnlyList<RetriedJob> Requeued, int LeftWit
 public sealed class FailedJobRetry(LibraryDatabase database, TimeProvider time)
 {
     /// <summary>Stage names a user may pass: the daemon's stages (also when no job of theirs exists yet).</summary>
-    public static IReadOnlyList<string> KnownStages { get; } =
-    [
-        Metadata.MetadataStage.StageName, Embeddings.Pipeline.EmbeddingStage.StageName, Clustering.ClusteringStage.StageName,
-        Vlm.Stages.VisionStagesServiceCollectionExtensions.QuickStageName, Vlm.Stages.VisionStagesServiceCollectionExtensions.DeepStageName,
-    ];
+    public static IReadOnlyList<string> KnownStages => StageGraph.Names;
 
     /// <exception cref="ArgumentException">A stage that is not one of <see cref="KnownStages"/>.</exception>
     public async Task<RetryReport> RunAsync(string? stage, bool dryRun, CancellationToken cancellationToken)

@@ -7,10 +7,10 @@ namespace PrivateVlm.Pipeline;
 /// </summary>
 public interface IPhotoStage
 {
-    /// <summary>Stable name stored in the jobs table, e.g. "metadata", "embedding", "quick", "deep".</summary>
+    /// <summary>Stable name stored in the jobs table: one of <see cref="StageGraph"/>'s.</summary>
     string Name { get; }
 
-    /// <summary>Stages that must be done for a photo before this one is queued for it.</summary>
+    /// <summary>Stages that must be done for a photo before this one is queued for it (<see cref="StageGraph.PrerequisitesOf"/>).</summary>
     IReadOnlyList<string> Prerequisites { get; }
 
     /// <summary>How many workers, attempts, lease and time limit this stage gets.</summary>

@@ -1,7 +1,9 @@
 namespace PrivateVlm.Pipeline;
 
 /// <summary>
-/// The stages registered in this process. Only configured stages get jobs. A prerequisite that is registered but
+/// The stages registered in this process. A stage named in <see cref="StageGraph"/> may wait only for what the graph
+/// gives it (the daemon's stages read exactly that; a test that registers part of the pipeline may declare less); a
+/// stage outside the graph, such as a test's own, declares its prerequisites itself. Only configured stages get jobs. A prerequisite that is registered but
 /// not configured (no CLIP model installed) is skipped rather than blocking: the quick VLM pass still runs after L0
 /// when L1 is not set up, and waits for L1 once it is.
 /// </summary>
@@ -23,6 +25,13 @@ public sealed class StageCatalog
                 {
                     throw new InvalidOperationException($"Stage '{stage.Name}' needs '{prerequisite}', which is not registered.");
                 }
+            }
+
+            if (StageGraph.Contains(stage.Name) && stage.Prerequisites.Except(StageGraph.PrerequisitesOf(stage.Name), StringComparer.Ordinal).Any())
+            {
+                throw new InvalidOperationException(
+                    $"Stage '{stage.Name}' declares prerequisites [{string.Join(", ", stage.Prerequisites)}], but the stage graph gives it only " +
+                    $"[{string.Join(", ", StageGraph.PrerequisitesOf(stage.Name))}] (see {nameof(StageGraph)}).");
             }
         }
     }

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PrivateVlm.Daemon;
 
 namespace PrivateVlm.Pipeline;
 
@@ -12,13 +13,6 @@ namespace PrivateVlm.Pipeline;
 public sealed partial class StageWorkers : BackgroundService
 {
     private static readonly TimeSpan IdleRecheck = TimeSpan.FromSeconds(30);
-
-    // Long enough for the stability window and the new content's hash to land, short enough not to be noticed.
-    private static readonly TimeSpan ChangedFileRecheck = TimeSpan.FromSeconds(2);
-
-    /// <summary>A job waiting for a library or decoder this machine lacks is looked at again this late while the daemon
-    /// runs (a native library is loaded once per process), and at the next start at the latest.</summary>
-    internal static readonly TimeSpan MachineProblemRecheck = TimeSpan.FromHours(1);
 
     private readonly StageCatalog _stages;
     private readonly JobQueue _queue;
@@ -202,7 +196,7 @@ public sealed partial class StageWorkers : BackgroundService
         {
             // The machine lacks a library or decoder: nothing changes while this process runs (a native library is
             // loaded once), so the job waits uncharged and start-up makes it due again.
-            outcome = new StageOutcome.Postponed(MachineProblemRecheck, e.Reason);
+            outcome = new StageOutcome.Postponed(stage.Policy.Retry.MachineProblemDelay, e.Reason);
         }
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && limit.IsCancellationRequested))
         {
@@ -252,8 +246,9 @@ public sealed partial class StageWorkers : BackgroundService
 
     private async Task PostponeAsync(IPhotoStage stage, ClaimedJob claimed, string reason)
     {
-        LogPostponed(_logger, stage.Name, claimed.Job.PhotoId, reason, ChangedFileRecheck.TotalSeconds);
-        await _queue.PostponeAsync(claimed, ChangedFileRecheck, reason, _abandon.Token);
+        var recheck = stage.Policy.Retry.ChangedFileRecheck;
+        LogPostponed(_logger, stage.Name, claimed.Job.PhotoId, reason, recheck.TotalSeconds);
+        await _queue.PostponeAsync(claimed, recheck, reason, _abandon.Token);
     }
 
     private async Task RecordFailureAsync(IPhotoStage stage, ClaimedJob claimed, string error, bool permanent)
@@ -261,7 +256,7 @@ public sealed partial class StageWorkers : BackgroundService
         var job = claimed.Job;
         var final = permanent || job.Attempt >= stage.Policy.MaxAttempts;
         LogFailed(_logger, stage.Name, job.PhotoId, job.Path, job.Attempt, stage.Policy.MaxAttempts, final ? "failed" : "will retry", error);
-        await _queue.FailAsync(claimed, stage.Policy.MaxAttempts, error, permanent, _abandon.Token);
+        await _queue.FailAsync(claimed, stage.Policy.Retry, error, permanent, _abandon.Token);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} is not configured: {Reason}")]

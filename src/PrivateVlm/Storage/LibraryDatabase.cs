@@ -40,7 +40,7 @@ public sealed partial class LibraryDatabase
 
     public TimeSpan BusyTimeout { get; }
 
-    /// <summary>The inode of the file this daemon opened at start-up (see <see cref="DatabaseWatchdog"/>).</summary>
+    /// <summary>The inode of the file this daemon opened at start-up (the daemon's database watchdog compares it).</summary>
     public ulong? FileIdentity { get; private set; }
 
     /// <summary>Creates the folder (owner-only) and an empty database file readable by the user only, before SQLite

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Pipeline;
 using PrivateVlm.Vlm.Configuration;
 using PrivateVlm.Vlm.Descriptions;
 using PrivateVlm.Vlm.Egress;
@@ -33,8 +34,8 @@ public static class VlmServiceCollectionExtensions
             return new ChatCompletionsClient(
                 ChatCompletionsClient.CreateHttpClient(options), sp.GetRequiredService<PhotoEgressGuard>(), options, sp.GetRequiredService<TimeProvider>());
         });
-        services.TryAddSingleton(sp => CreateTier<QuickDescription>(sp, "quick", o => o.Quick));
-        services.TryAddSingleton(sp => CreateTier<DeepDescription>(sp, "deep", o => o.Deep));
+        services.TryAddSingleton(sp => CreateTier<QuickDescription>(sp, StageGraph.Quick, o => o.Quick));
+        services.TryAddSingleton(sp => CreateTier<DeepDescription>(sp, StageGraph.Deep, o => o.Deep));
         return services;
     }
 

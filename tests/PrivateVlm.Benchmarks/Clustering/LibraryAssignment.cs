@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using PrivateVlm.Benchmarks.Support;
 using PrivateVlm.Clustering;
 using PrivateVlm.Ingest;
 using PrivateVlm.Metadata;
-using PrivateVlm.Benchmarks.Support;
 using PrivateVlm.Storage;
+using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Benchmarks.Clustering;
 
@@ -28,12 +28,7 @@ internal static class LibraryAssignment
         var folder = Path.Combine(Path.GetTempPath(), "privatevlm-bench-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var database = new LibraryDatabase(Path.Combine(folder, "library.db"), TimeSpan.FromSeconds(30), NullLogger<LibraryDatabase>.Instance, TimeProvider.System);
-            database.EnsureFileExists();
-            using (var connection = database.Open())
-            {
-                SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
-            }
+            var database = MigratedDatabase.Create(Path.Combine(folder, "library.db"), TimeSpan.FromSeconds(30), TimeProvider.System);
 
             var random = new Random(11);
             var clock = Stopwatch.StartNew();

@@ -1,9 +1,11 @@
+using PrivateVlm.Tests.Support;
+
 namespace PrivateVlm.Benchmarks.Support;
 
 /// <summary>The shared photo corpus and throwaway working folders (outside git, removed afterwards).</summary>
 public static class BenchmarkCorpus
 {
-    public static string Root => Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "corpus"));
+    public static string Root => Path.Combine(Repository.Shared, "corpus");
 
     /// <summary>Every photo in the corpus that a camera could have produced (not the deliberately broken ones).</summary>
     public static IReadOnlyList<string> Photos() =>
@@ -38,18 +40,5 @@ public static class BenchmarkCorpus
         var path = Path.Combine(Path.GetTempPath(), $"privatevlm-bench-{name}-{Guid.NewGuid():N}"[..48]);
         Directory.CreateDirectory(path);
         return path;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PrivateVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("run from inside the repository");
     }
 }

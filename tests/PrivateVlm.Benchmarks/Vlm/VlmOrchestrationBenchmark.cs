@@ -29,7 +29,7 @@ public sealed class VlmOrchestrationBenchmark : IFigureBenchmark
         var requests = Argument(args, "--requests", 400);
         var serviceMs = Argument(args, "--service-ms", 200);
         var slots = Argument(args, "--slots", 4);
-        var corpusPhoto = Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "corpus", "exif-samples", "jpg", "Reconyx_HC500_Hyperfire.jpg"));
+        var corpusPhoto = Path.GetFullPath(Path.Combine(Repository.Shared, "corpus", "exif-samples", "jpg", "Reconyx_HC500_Hyperfire.jpg"));
         if (!File.Exists(corpusPhoto))
         {
             Console.Error.WriteLine("corpus photo missing: " + corpusPhoto);
@@ -166,17 +166,4 @@ public sealed class VlmOrchestrationBenchmark : IFigureBenchmark
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PrivateVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PrivateVlm.sln not found above " + AppContext.BaseDirectory);
-    }
 }

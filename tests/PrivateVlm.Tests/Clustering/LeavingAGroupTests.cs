@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PrivateVlm.Clustering;
 using PrivateVlm.Ingest;
@@ -23,13 +22,7 @@ public sealed class LeavingAGroupTests : IDisposable
 
     public LeavingAGroupTests()
     {
-        _database = new LibraryDatabase(_library.DatabasePath, TimeSpan.FromSeconds(5), NullLogger<LibraryDatabase>.Instance, _clock);
-        _database.EnsureFileExists();
-        using (var connection = _database.Open())
-        {
-            SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, _clock);
-        }
-
+        _database = MigratedDatabase.Create(_library.DatabasePath, TimeSpan.FromSeconds(5), _clock);
         _membership = new ClusterMembership(_database, Options.Create(new ClusteringOptions()), _clock);
     }
 

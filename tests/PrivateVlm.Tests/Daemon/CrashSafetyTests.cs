@@ -50,7 +50,7 @@ public sealed class CrashSafetyTests : IDisposable
         var photoCount = SoakSetting("PRIVATEVLM_SOAK_PHOTOS", 60);
         var killCount = SoakSetting("PRIVATEVLM_SOAK_KILLS", 5);
         await using var server = await FakeModelServerProcess.StartAsync("--service-ms", "150");
-        using var models = new Embeddings.TempFolder();
+        using var models = new TempFolder();
         var clipModel = TestModels.TinyClipModel.Write(Path.Combine(models.Path, "Tiny-CLIP"));
         var environment = Vlm.Stages.StageSettings.Tiers(server.BaseUri, server.BaseUri)
             .Append(new("Embeddings:ModelPath", clipModel))

@@ -1,8 +1,9 @@
 using System.Numerics.Tensors;
 using PrivateVlm.Embeddings;
-using PrivateVlm.Embeddings.Search;
 using PrivateVlm.Embeddings.Runtime;
+using PrivateVlm.Embeddings.Search;
 using PrivateVlm.TestModels;
+using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Embeddings;
 

@@ -1,6 +1,7 @@
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.TestModels;
+using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Embeddings;
 

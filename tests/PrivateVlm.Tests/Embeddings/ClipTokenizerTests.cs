@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PrivateVlm.Embeddings;
 using PrivateVlm.Embeddings.Tokenization;
 using PrivateVlm.TestModels;
+using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Embeddings;
 

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.TestModels;
+using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Embeddings;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using PrivateVlm.Daemon;
 using PrivateVlm.Health;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;

@@ -21,12 +21,7 @@ public sealed class SilentWarmUpTests
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--fault", "hang");
         using var library = new TempLibrary();
         var clock = new ManualClock();
-        var database = new LibraryDatabase(library.DatabasePath, TimeSpan.FromSeconds(1), NullLogger<LibraryDatabase>.Instance, clock);
-        database.EnsureFileExists();
-        using (var connection = database.Open())
-        {
-            SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, clock);
-        }
+        var database = MigratedDatabase.Create(library.DatabasePath, TimeSpan.FromSeconds(1), clock);
 
         var options = TierOptions.QuickDefaults with { Endpoints = [server.BaseUri.ToString()], Model = "m", Timeout = TimeSpan.FromSeconds(30) };
         var monitor = new TierHealthMonitor(

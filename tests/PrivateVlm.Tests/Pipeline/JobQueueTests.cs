@@ -1,6 +1,5 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 using PrivateVlm.Tests.Support;
@@ -15,10 +14,7 @@ public sealed class JobQueueTests : IDisposable
 
     public JobQueueTests()
     {
-        _database = new LibraryDatabase(_library.DatabasePath, TimeSpan.FromSeconds(1), NullLogger<LibraryDatabase>.Instance, _clock);
-        _database.EnsureFileExists();
-        using var connection = _database.Open();
-        SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, _clock);
+        _database = MigratedDatabase.Create(_library.DatabasePath, TimeSpan.FromSeconds(1), _clock);
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 using PrivateVlm.Storage;
 using PrivateVlm.Tests.Support;
 
@@ -14,10 +13,7 @@ public sealed class LibraryDatabaseTests : IDisposable
 
     public LibraryDatabaseTests()
     {
-        _database = new LibraryDatabase(_library.DatabasePath, TimeSpan.FromMilliseconds(200), NullLogger<LibraryDatabase>.Instance, TimeProvider.System);
-        _database.EnsureFileExists();
-        using var connection = _database.Open();
-        SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
+        _database = MigratedDatabase.Create(_library.DatabasePath, TimeSpan.FromMilliseconds(200), TimeProvider.System);
     }
 
     [Theory]

@@ -6,9 +6,9 @@ namespace PrivateVlm.Tests.Support;
 /// </summary>
 public static class Corpus
 {
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => Repository.Root;
 
-    public static string Root { get; } = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "corpus"));
+    public static string Root { get; } = Path.Combine(Repository.Shared, "corpus");
 
     public static bool IsPresent => Directory.Exists(Root);
 
@@ -22,19 +22,6 @@ public static class Corpus
                 Path.Combine(Root, relativeFolder), pattern,
                 recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
             .Order(StringComparer.Ordinal);
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (System.IO.File.Exists(Path.Combine(dir.FullName, "PrivateVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PrivateVlm.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>A fact that needs the shared photo corpus; skipped with a clear message when it is absent.</summary>

@@ -6,9 +6,11 @@ namespace PrivateVlm.Tests.Support;
 /// <summary>A throwaway watched folder and database under /tmp, removed on dispose.</summary>
 public sealed class TempLibrary : IDisposable
 {
+    private readonly TempFolder _folder = new("privatevlm-test-" + Guid.NewGuid().ToString("N")[..12]);
+
     public TempLibrary()
     {
-        Root = Path.Combine(Path.GetTempPath(), "privatevlm-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Root = _folder.Path;
         Inbox = Path.Combine(Root, "inbox");
         Directory.CreateDirectory(Inbox);
         DatabasePath = Path.Combine(Root, "state", "privatevlm.db");
@@ -69,17 +71,5 @@ public sealed class TempLibrary : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 }

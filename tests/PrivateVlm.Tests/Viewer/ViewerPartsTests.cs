@@ -1,4 +1,5 @@
 using System.Text;
+using PrivateVlm.Tests.Support;
 using PrivateVlm.Viewer.Hosting;
 using PrivateVlm.Viewer.Library;
 using PrivateVlm.Viewer.Pages;
@@ -8,7 +9,7 @@ namespace PrivateVlm.Tests.Viewer;
 
 public sealed class ViewerPartsTests : IDisposable
 {
-    private readonly Embeddings.TempFolder folder = new();
+    private readonly TempFolder folder = new();
 
     [Theory]
     [InlineData("beach", "\"beach\"*")]

@@ -15,10 +15,7 @@ namespace PrivateVlm.Embeddings.Pipeline;
 /// </summary>
 public sealed partial class EmbeddingStage : IPhotoStage
 {
-    public const string StageName = "embedding";
-
-    /// <summary>How long an unusable model parks a photo before it is tried again.</summary>
-    public static readonly TimeSpan MachineProblemDelay = TimeSpan.FromMinutes(30);
+    public const string StageName = StageGraph.Embedding;
 
     private readonly InstalledClipModel model;
     private readonly ImagePreparation imaging;
@@ -31,7 +28,11 @@ public sealed partial class EmbeddingStage : IPhotoStage
         TimeProvider time, ILogger<EmbeddingStage> logger)
     {
         this.batcher = batcher;
-        Policy = new(Concurrency: batcher.MaxBatch, MaxAttempts: 3, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(90));
+        Policy = new(Concurrency: batcher.MaxBatch, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(90))
+        {
+            // An installed model that cannot be opened waits for a reinstall; each look costs a model open, so not often.
+            Retry = RetryPolicy.Default with { ConfigurationProblemDelay = TimeSpan.FromMinutes(30) },
+        };
         this.model = model;
         this.imaging = imaging;
         this.labelCache = labelCache;
@@ -41,7 +42,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
 
     public string Name => StageName;
 
-    public IReadOnlyList<string> Prerequisites => ["metadata"];
+    public IReadOnlyList<string> Prerequisites => StageGraph.PrerequisitesOf(StageName);
 
     // ONNX Runtime already spreads one encode over IntraOpThreads (2) cores, so the encoder runs one call at a time.
     // Workers = EncodeBatch so that, with a backlog, photos are decoded while the previous batch encodes and then
@@ -66,7 +67,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
         catch (Exception e) when (e is ClipModelException or OnnxModelException or OnnxRuntimeUnavailableException or OnnxRuntimeException)
         {
             LogModelUnusable(logger, model.Options.ModelFolder(model.Paths), e.Message);
-            return new StageOutcome.Postponed(MachineProblemDelay, $"CLIP model cannot be opened: {e.Message}");
+            return new StageOutcome.Postponed(Policy.Retry.ConfigurationProblemDelay, $"CLIP model cannot be opened: {e.Message}");
         }
 
         var folder = clip.Folder;

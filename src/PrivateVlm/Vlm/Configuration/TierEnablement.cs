@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using PrivateVlm.Pipeline;
 
 namespace PrivateVlm.Vlm.Configuration;
 
@@ -17,7 +18,7 @@ public static class TierEnablement
 
     public static Decision For(IConfiguration configuration, string tier)
     {
-        var name = tier == "deep" ? "Deep" : "Quick";
+        var name = tier == StageGraph.Deep ? "Deep" : "Quick";
         var section = configuration.GetSection($"{TiersOptions.Section}:{name}");
         var explicitFlag = section["Enabled"];
         if (explicitFlag is not null)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 using PrivateVlm.Vlm.Prompts;
 
@@ -122,7 +123,7 @@ public static class VlmResultsTable
     }
 
     /// <summary>The search row of a photo's tier: photo id x 2, + 1 for deep.</summary>
-    public static long SearchRowId(long photoId, string tier) => photoId * 2 + (tier == "deep" ? 1 : 0);
+    public static long SearchRowId(long photoId, string tier) => photoId * 2 + (tier == StageGraph.Deep ? 1 : 0);
 
     public static void RecordFailure(
         SqliteConnection connection, SqliteTransaction transaction, long photoId, string tier, string error, string? rawText, DateTimeOffset now) =>

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using PrivateVlm.Clustering;
+using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 using PrivateVlm.Vlm.Configuration;
 using PrivateVlm.Vlm.Prompts;
@@ -19,7 +20,7 @@ public sealed record Requeued(long PhotoId, string Tier, string? Path, string Wh
 /// </summary>
 public sealed class TierReprocessing(TiersOptions tiers, PromptCatalog prompts, TimeProvider time)
 {
-    public static readonly IReadOnlyList<string> TierNames = [VisionStagesServiceCollectionExtensions.QuickStageName, VisionStagesServiceCollectionExtensions.DeepStageName];
+    public static readonly IReadOnlyList<string> TierNames = StageGraph.VisionTiers;
 
     /// <summary>
     /// Results of <paramref name="tier"/> that the configured prompt would not have produced, and inherited results
@@ -146,8 +147,8 @@ public sealed class TierReprocessing(TiersOptions tiers, PromptCatalog prompts, 
 
     private TierOptions Options(string tier) => tier switch
     {
-        VisionStagesServiceCollectionExtensions.QuickStageName => tiers.Quick,
-        VisionStagesServiceCollectionExtensions.DeepStageName => tiers.Deep,
+        StageGraph.Quick => tiers.Quick,
+        StageGraph.Deep => tiers.Deep,
         _ => throw new ArgumentException($"unknown tier '{tier}'; use quick or deep", nameof(tier)),
     };
 

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using PrivateVlm.Clustering;
 using PrivateVlm.Imaging;
@@ -27,14 +26,13 @@ public sealed class VisionStage<TDescription> : IPhotoStage
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PostponementBackoff _backoff;
-    private readonly ClusterMembership? _membership; // null when near-duplicate grouping is not registered
+    private readonly DescriptionInheritance _inheritance;
 
     private readonly TierEnablement.Decision _enablement;
 
     public VisionStage(
         VisionTier<TDescription> tier,
         TierEnablement.Decision enablement,
-        IReadOnlyList<string> prerequisites,
         int concurrency,
         ImagePreparation imaging,
         LibraryDatabase database,
@@ -42,16 +40,16 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         TimeProvider time,
         ILogger logger)
     {
-        _membership = membership;
         _tier = tier;
         _enablement = enablement;
         _imaging = imaging;
         _database = database;
         _time = time;
         _logger = logger;
-        _backoff = new PostponementBackoff(time);
-        Prerequisites = prerequisites;
-        Policy = VisionStagePolicy.For(tier.Options, concurrency, imaging.Options.TimeLimit);
+        Prerequisites = StageGraph.PrerequisitesOf(tier.Name);
+        Policy = VisionStagePolicy.For(tier.Name, tier.Options, concurrency, imaging.Options.TimeLimit);
+        _backoff = new PostponementBackoff(time, Policy.Retry);
+        _inheritance = new DescriptionInheritance(database, membership, time);
     }
 
     public string Name => _tier.Name;
@@ -62,14 +60,11 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     public bool IsConfigured => _enablement.Enabled && _tier.IsConfigured;
 
-    /// <summary>How long a near-duplicate waits before looking again for its representative's result.</summary>
-    private TimeSpan RepresentativeWait => Name == "deep" ? TimeSpan.FromSeconds(15) : TimeSpan.FromSeconds(2);
-
     public string? NotConfiguredReason
     {
         get
         {
-            var section = Name == "quick" ? "Quick" : "Deep";
+            var section = Section;
             if (!_enablement.Enabled)
             {
                 var where = string.Join(", ", SafeEndpoints());
@@ -86,7 +81,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
-        if (await FromRepresentativeAsync(job, cancellationToken) is { } inherited)
+        if (await _inheritance.FromRepresentativeAsync(job, Name, Policy.Retry.RepresentativeWait, cancellationToken) is { } inherited)
         {
             return inherited;
         }
@@ -114,7 +109,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                     }
 
                     VlmResultsTable.Save(connection, transaction, stored, now);
-                    RefreshInheritors(connection, transaction, job.PhotoId, now);
+                    DescriptionInheritance.RefreshInheritors(connection, transaction, job.PhotoId, Name, now);
                 });
             }
             catch (ModelServerException e)
@@ -163,8 +158,8 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                     {
                         // Not the photo's fault and retrying cannot help until the configuration changes: keep the job
                         // (nothing lost) but only look again after a long pause, and say loudly what to fix.
-                        VisionStageLog.ConfigurationProblem(_logger, Name, job.PhotoId, e.Message, Fix(e), VisionStagePolicy.ConfigurationProblemDelay.TotalMinutes);
-                        return new StageOutcome.Postponed(VisionStagePolicy.ConfigurationProblemDelay, $"{e.Message}; fix: {Fix(e)}");
+                        VisionStageLog.ConfigurationProblem(_logger, Name, job.PhotoId, e.Message, Fix(e), Policy.Retry.ConfigurationProblemDelay.TotalMinutes);
+                        return new StageOutcome.Postponed(Policy.Retry.ConfigurationProblemDelay, $"{e.Message}; fix: {Fix(e)}");
                     }
                 }
             }
@@ -206,7 +201,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         _ => $"check the server at {e.Endpoint} and the Tiers:{Section} settings (status {e.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})",
     };
 
-    private string Section => Name == "quick" ? "Quick" : "Deep";
+    private string Section => Name == StageGraph.Quick ? "Quick" : "Deep";
 
     private IEnumerable<string> SafeEndpoints()
     {
@@ -222,72 +217,4 @@ public sealed class VisionStage<TDescription> : IPhotoStage
 
     private static VlmImageBudget ToImagingBudget(ImageBudgetOptions budget) =>
         new((int)Math.Min(int.MaxValue, budget.MaxPixels), budget.LongSide, budget.JpegQuality);
-
-    /// <summary>
-    /// Near-duplicates cost no model call: a cluster member inherits its representative's own result at this tier
-    /// (stored as inherited, with the representative's id and the similarity). While the representative's job is
-    /// queued or running (its first description, or a new one after a prompt change or `reprocess`) the member waits
-    /// for it, its attempt not counted, rather than copy what is about to be replaced. A representative deleted before
-    /// it was described hands its group to the photos left. If the representative failed, has no job at this tier, or
-    /// holds only an inherited row itself, the member gets its own analysis. Null means "analyse this photo itself".
-    /// </summary>
-    private async Task<StageOutcome?> FromRepresentativeAsync(PhotoJob job, CancellationToken cancellationToken)
-    {
-        using var connection = _database.Open();
-        if (ClusterMembership.RepresentativeOf(connection, job.PhotoId) is not { } representative)
-        {
-            return null;
-        }
-
-        var representativeId = representative.RepresentativeId;
-        var described = VlmResultsTable.HasOwn(connection, representativeId, Name);
-        if (_membership is not null && !described && !Ingest.PhotoFileRecords.HasPresentFile(connection, representativeId))
-        {
-            // Deleted before it was described here: it never will be. Its group goes to the photos left; this one runs
-            // again at once as whatever it now is (the new representative, or a member waiting for it).
-            await _membership.HandOverGroupOfDeletedAsync(representativeId, cancellationToken);
-            return new StageOutcome.Postponed(TimeSpan.Zero, $"near-duplicate representative photo {representativeId} was deleted before it was described; its group passed to the photos left");
-        }
-
-        if (Pipeline.JobQueue.StateOf(connection, representativeId, Name) is "queued" or "running")
-        {
-            return new StageOutcome.Postponed(RepresentativeWait, $"waiting for near-duplicate representative photo {representativeId}");
-        }
-
-        if (!described)
-        {
-            return null;
-        }
-
-        var now = _time.GetUtcNow();
-        return StageOutcome.Succeeded((c, t) => CopyFromRepresentative(c, t, job.PhotoId, representativeId, now));
-    }
-
-    /// <summary>
-    /// Runs in the commit's transaction: what was checked before may have moved on since (the member promoted or
-    /// regrouped, the representative queued to be described again), and then the copy would be wrong.
-    /// </summary>
-    private void CopyFromRepresentative(SqliteConnection connection, SqliteTransaction transaction, long photoId, long representativeId, DateTimeOffset now)
-    {
-        if (ClusterMembership.RepresentativeOf(connection, photoId, transaction) is not { } current
-            || current.RepresentativeId != representativeId
-            || Pipeline.JobQueue.StateOf(connection, representativeId, Name, transaction) is "queued" or "running"
-            || !VlmResultsTable.Inherit(connection, transaction, photoId, representativeId, current.Similarity, Name, now))
-        {
-            throw new OutdatedResultException(
-                $"near-duplicate representative photo {representativeId} changed before its {Name} result could be copied");
-        }
-    }
-
-    /// <summary>A representative described again hands its new description to the members that copied the old one.</summary>
-    private void RefreshInheritors(SqliteConnection connection, SqliteTransaction transaction, long representativeId, DateTimeOffset now)
-    {
-        foreach (var member in VlmResultsTable.InheritorsOf(connection, transaction, representativeId, Name))
-        {
-            if (ClusterMembership.RepresentativeOf(connection, member, transaction) is { } current && current.RepresentativeId == representativeId)
-            {
-                VlmResultsTable.Inherit(connection, transaction, member, representativeId, current.Similarity, Name, now);
-            }
-        }
-    }
 }

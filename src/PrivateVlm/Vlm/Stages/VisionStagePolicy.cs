@@ -6,9 +6,6 @@ namespace PrivateVlm.Vlm.Stages;
 /// <summary>Workers, attempts and time limits of the VLM stages, derived from the tier settings.</summary>
 public static class VisionStagePolicy
 {
-    /// <summary>How long a job waits after a configuration problem (404 model, refused egress) before it is tried again.</summary>
-    public static readonly TimeSpan ConfigurationProblemDelay = TimeSpan.FromMinutes(5);
-
     /// <summary>
     /// The stage's time limit must cover its worst case, or the queue would count a healthy slow run as a failure:
     /// preparing the image twice (a retry at a smaller size) plus two tier calls (the one retry after unusable
@@ -21,14 +18,21 @@ public static class VisionStagePolicy
         return imagingLimit * 2 + oneCall * 2;
     }
 
+    /// <summary>The policy of the tier's stage: <see cref="For(TierOptions, int, TimeSpan)"/> and how long a near-duplicate waits for its representative.</summary>
+    public static StagePolicy For(string stage, TierOptions tier, int concurrency, TimeSpan imagingLimit) =>
+        For(tier, concurrency, imagingLimit) with
+        {
+            // A deep description takes far longer than a quick one: a member waiting for its representative looks less often.
+            Retry = stage == StageGraph.Deep ? RetryPolicy.Default with { RepresentativeWait = TimeSpan.FromSeconds(15) } : RetryPolicy.Default,
+        };
+
     public static StagePolicy For(TierOptions tier, int concurrency, TimeSpan imagingLimit)
     {
         var limit = WorstCase(tier, imagingLimit) + TimeSpan.FromSeconds(10);
         // Unusable output and exceeded context are handled inside one run; attempts count crashes and hangs of the
-        // run itself (postponements are refunded), so three is plenty.
+        // run itself (postponements are refunded), so the default three is plenty.
         return new StagePolicy(
             Concurrency: Math.Max(1, concurrency),
-            MaxAttempts: 3,
             Lease: limit + TimeSpan.FromSeconds(30),
             TimeLimit: limit);
     }

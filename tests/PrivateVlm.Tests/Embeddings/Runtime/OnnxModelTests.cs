@@ -2,6 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using PrivateVlm.Embeddings.Runtime;
 using PrivateVlm.TestModels;
+using PrivateVlm.Tests.Support;
 
 namespace PrivateVlm.Tests.Embeddings.Runtime;
 

@@ -1,7 +1,7 @@
+using PrivateVlm.Pipeline;
 using PrivateVlm.Tests.Support;
-using PrivateVlm.Vlm.Stages;
 
-namespace PrivateVlm.Tests.Vlm.Stages;
+namespace PrivateVlm.Tests.Pipeline;
 
 /// <summary>The wait before a photo is tried again follows how long the server has been unreachable, not how many
 /// photos found it so, and ends with the first success.</summary>

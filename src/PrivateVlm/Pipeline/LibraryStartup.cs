@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using PrivateVlm.Pipeline;
+using PrivateVlm.Daemon;
+using PrivateVlm.Storage;
 
-namespace PrivateVlm.Storage;
+namespace PrivateVlm.Pipeline;
 
 /// <summary>
 /// Runs before every other hosted service: takes the one-daemon-per-database lock, brings the schema up to date,

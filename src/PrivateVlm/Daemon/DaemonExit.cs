@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace PrivateVlm.Pipeline;
+namespace PrivateVlm.Daemon;
 
 /// <summary>
 /// Remembers why the daemon is stopping. launchd (KeepAlive SuccessfulExit=false) and systemd (Restart=on-failure)

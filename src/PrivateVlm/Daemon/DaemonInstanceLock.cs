@@ -1,4 +1,4 @@
-namespace PrivateVlm.Pipeline;
+namespace PrivateVlm.Daemon;
 
 /// <summary>
 /// One daemon per database. Held for the process lifetime as an exclusive lock on "&lt;db&gt;.lock" (flock on Unix,

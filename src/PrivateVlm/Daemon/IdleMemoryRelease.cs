@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using PrivateVlm.Interop.Posix;
 using PrivateVlm.Storage;
 
-namespace PrivateVlm.Pipeline;
+namespace PrivateVlm.Daemon;
 
 /// <summary>
 /// Gives memory back once the queue has drained. Decoding a burst of 12 MP photos leaves a large managed heap and

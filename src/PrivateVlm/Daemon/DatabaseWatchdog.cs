@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using PrivateVlm.Interop.Posix;
-using PrivateVlm.Pipeline;
+using PrivateVlm.Storage;
 
-namespace PrivateVlm.Storage;
+namespace PrivateVlm.Daemon;
 
 /// <summary>
 /// Notices the database file being deleted or replaced while the daemon runs. SQLite would carry on writing into

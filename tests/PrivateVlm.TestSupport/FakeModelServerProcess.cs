@@ -46,25 +46,11 @@ public sealed class FakeModelServerProcess : IAsyncDisposable
             }
 
             var built = Directory.EnumerateFiles(
-                    Path.Combine(RepositoryRoot(), "tests", "PrivateVlm.FakeModelServer", "bin"), "PrivateVlm.FakeModelServer.dll", SearchOption.AllDirectories)
+                    Path.Combine(Repository.Root, "tests", "PrivateVlm.FakeModelServer", "bin"), "PrivateVlm.FakeModelServer.dll", SearchOption.AllDirectories)
                 .OrderByDescending(File.GetLastWriteTimeUtc)
                 .FirstOrDefault();
             return built ?? throw new FileNotFoundException("PrivateVlm.FakeModelServer.dll not found: build tests/PrivateVlm.Tests first");
         }
-    }
-
-    // Also compiled into the benchmarks (linked file), which have no Corpus class: find the root here.
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PrivateVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PrivateVlm.sln not found above " + AppContext.BaseDirectory);
     }
 
     public static async Task<FakeModelServerProcess> StartAsync(params string[] arguments)

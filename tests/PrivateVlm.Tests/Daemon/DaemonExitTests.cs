@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
-using PrivateVlm.Pipeline;
+using PrivateVlm.Daemon;
 
-namespace PrivateVlm.Tests.Pipeline;
+namespace PrivateVlm.Tests.Daemon;
 
 /// <summary>What `run` exits with once the host has stopped: what launchd and systemd decide a restart on.</summary>
 public sealed class DaemonExitTests
