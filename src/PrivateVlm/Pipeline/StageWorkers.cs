@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed partial class StageWorkers : BackgroundService
 
     // Cancelled only when the host gives up waiting for in-flight work (the end of its shutdown timeout).
     private readonly CancellationTokenSource _abandon = new();
+    private readonly ConcurrentDictionary<(string Stage, string Reason), byte> _machineProblemsSaid = new();
 
     public StageWorkers(
         StageCatalog stages, JobQueue queue, JobSignals signals, DaemonExit exit, TimeProvider time, ILogger<StageWorkers> logger)
@@ -195,8 +197,16 @@ public sealed partial class StageWorkers : BackgroundService
         catch (NotAvailableHereException e)
         {
             // The machine lacks a library or decoder: nothing changes while this process runs (a native library is
-            // loaded once), so the job waits uncharged and start-up makes it due again.
-            outcome = new StageOutcome.Postponed(stage.Policy.Retry.MachineProblemDelay, e.Reason);
+            // loaded once), so the job waits uncharged and start-up makes it due again. A library of such photos would
+            // otherwise fill the log with one line each for the same missing package.
+            if (_machineProblemsSaid.TryAdd((stage.Name, e.Reason), 0))
+            {
+                LogNotAvailableHere(_logger, stage.Name, e.Reason);
+            }
+
+            LogWaitingForMachine(_logger, stage.Name, job.PhotoId, e.Reason);
+            await _queue.PostponeAsync(claimed, stage.Policy.Retry.MachineProblemDelay, e.Reason, _abandon.Token);
+            return null;
         }
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && limit.IsCancellationRequested))
         {
@@ -267,6 +277,12 @@ public sealed partial class StageWorkers : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Stage} failed for photo {PhotoId} ({Path}), attempt {Attempt}/{MaxAttempts}, {Next}: {Error}")]
     private static partial void LogFailed(ILogger logger, string stage, long photoId, string path, int attempt, int maxAttempts, string next, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Stage} cannot run on this machine: {Reason}. Photos that need it wait, uncharged (`privatevlm status` counts them), and go on at the next start once it is there")]
+    private static partial void LogNotAvailableHere(ILogger logger, string stage, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Stage} for photo {PhotoId} waits for the machine: {Reason}")]
+    private static partial void LogWaitingForMachine(ILogger logger, string stage, long photoId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Stage} postponed for photo {PhotoId}: {Reason}; again in {Seconds:F0} s")]
     private static partial void LogPostponed(ILogger logger, string stage, long photoId, string reason, double seconds);

@@ -106,7 +106,7 @@ public sealed class CameraRawPreviewTests : IDisposable
 
     /// <summary>A little-endian TIFF laid out like a DNG; without <paramref name="preview"/> it has only the thumbnail
     /// and the sensor data.</summary>
-    private static byte[] DngShaped(byte[]? preview, int orientation)
+    internal static byte[] DngShaped(byte[]? preview, int orientation)
     {
         const ushort Short = 3, Long = 4, Byte = 1;
         var thumbnail = Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray();

@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using PrivateVlm.Pipeline;
 using PrivateVlm.Storage;
 using PrivateVlm.Tests.Support;
@@ -114,5 +115,31 @@ public sealed class MachineWaitTests : IDisposable
 
         Assert.Equal(machine.Length, connection.ExecuteScalar<long>("SELECT count(*) FROM jobs WHERE state = 'queued' AND attempts = 0"));
         Assert.Equal(photo.Order(), connection.Query<string>("SELECT last_error FROM jobs WHERE state = 'failed'").Order());
+    }
+
+    [Fact]
+    public async Task A_decoder_this_machine_lacks_is_said_once_in_the_log_not_once_per_photo()
+    {
+        // Raws with no embedded preview wait for a libvips built with LibRaw; the orientations only make the files differ.
+        foreach (var (name, orientation) in new[] { ("a.dng", 1), ("b.dng", 3), ("c.dng", 6) })
+        {
+            library.Write(name, CameraRawPreviewTests.DngShaped(preview: null, orientation));
+        }
+
+        var logs = new RecordedLogs();
+        await using (await InProcessDaemon.StartAsync(library, logs: logs))
+        {
+            await Eventually.AssertAsync(
+                () => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'queued' AND last_error LIKE '%LibRaw%'") == 3,
+                "all three raws wait for a raw decoder",
+                TimeSpan.FromMinutes(2),
+                () => string.Join("; ", library.Query<(string, string, string?)>("SELECT stage, state, last_error FROM jobs")));
+        }
+
+        var said = logs.Lines.Where(line => line.Level >= LogLevel.Warning && line.Message.Contains("LibRaw", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(said);
+        Assert.Contains("clustering cannot run on this machine", line.Message, StringComparison.Ordinal);
+        Assert.Equal(3, logs.Lines.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("waits for the machine", StringComparison.Ordinal)));
+        Assert.Equal(0L, library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
     }
 }

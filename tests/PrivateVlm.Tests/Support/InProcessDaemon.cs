@@ -19,7 +19,8 @@ public sealed class InProcessDaemon : IAsyncDisposable
     /// in-process form of a daemon crash.</summary>
     public bool Crashed => Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
 
-    public static async Task<InProcessDaemon> StartAsync(TempLibrary library, IDictionary<string, string?>? settings = null)
+    public static async Task<InProcessDaemon> StartAsync(
+        TempLibrary library, IDictionary<string, string?>? settings = null, RecordedLogs? logs = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -37,7 +38,13 @@ public sealed class InProcessDaemon : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Debug);
+        if (logs is not null)
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Services.AddPhotoDaemon(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync();
