@@ -252,10 +252,7 @@ public sealed partial class ImagePreparation : IDisposable
         return working;
     }
 
-    /// <summary>
-    /// The size that covers the picture of every planned budget (and <paramref name="requested"/>), keeping the
-    /// photo's aspect ratio: each budget's size is a crop of it by at most a few pixels, as from the original.
-    /// </summary>
+    /// <summary>The size every planned budget's picture (and <paramref name="requested"/>'s) is a crop of.</summary>
     private (int Width, int Height) WorkingSize(PhotoHeader header, VlmImageBudget? requested)
     {
         int width = 0, height = 0;
@@ -265,9 +262,7 @@ public sealed partial class ImagePreparation : IDisposable
             (width, height) = (Math.Max(width, w), Math.Max(height, h));
         }
 
-        var scale = Math.Max((double)width / header.Width, (double)height / header.Height);
-        return (Math.Max(width, (int)Math.Ceiling(header.Width * scale - 1e-6)),
-            Math.Max(height, (int)Math.Ceiling(header.Height * scale - 1e-6)));
+        return (width, height);
     }
 
     private static bool Covers(WorkingImage working, VlmImageBudget budget)

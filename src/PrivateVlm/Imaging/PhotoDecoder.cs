@@ -151,13 +151,18 @@ internal sealed class PhotoDecoder
     }
 
     /// <summary>
-    /// The one upright sRGB decode the stages derive their inputs from: scaled (shrink-on-load where the format has
-    /// it) to cover <paramref name="width"/> x <paramref name="height"/>, which keep the photo's aspect ratio.
+    /// The one upright sRGB decode the stages derive their inputs from, scaled (shrink-on-load where the format has
+    /// it) by the factor that makes it just cover <paramref name="width"/> x <paramref name="height"/>, aspect ratio
+    /// kept: the same factor a decode straight to that size uses, so a picture of that size is a plain crop of it.
     /// </summary>
     public WorkingImage Working(PhotoHeader header, string path, int width, int height) =>
         Decode(header, path, () =>
         {
-            using var thumbnail = Thumbnail(header, path, width, height, Enums.Size.Both, Enums.Interesting.Centre);
+            // Only the side that sets the factor is given; the other is left unbounded, as vipsthumbnail's "-s 300x".
+            const int Unbounded = 10_000_000;
+            var widthSets = (double)width / header.Width >= (double)height / header.Height;
+            using var thumbnail = Thumbnail(
+                header, path, widthSets ? width : Unbounded, widthSets ? Unbounded : height, Enums.Size.Both, Enums.Interesting.None);
             using var rgb = ToSrgb8(thumbnail);
             return new WorkingImage(header, ExpectSize(rgb.WriteToMemory<byte>(), rgb.Width * rgb.Height * 3, rgb), rgb.Width, rgb.Height);
         });
