@@ -171,6 +171,11 @@ public sealed partial class ImagePreparation : IDisposable
     public async Task<VlmImage> PrepareVlmImageAsync(PhotoJob job, VlmImageBudget budget, CancellationToken cancellationToken)
     {
         budget.Validate();
+        if (options.WorkingImageMemory == 0)
+        {
+            return await PrepareVlmImageAsync(job.Path, budget, cancellationToken).ConfigureAwait(false);
+        }
+
         var photo = PhotoFileIdentity.Of(job.PhotoId, job.Path);
         var working = workingImages.Find(photo);
         var image = working?.JpegFor(budget);
@@ -208,6 +213,11 @@ public sealed partial class ImagePreparation : IDisposable
         PhotoJob job, int width, int height, Func<PhotoDecoder, WorkingImage, T> derive, Func<PhotoDecoder, T> direct,
         CancellationToken cancellationToken)
     {
+        if (options.WorkingImageMemory == 0)
+        {
+            return await Run(job.Path, direct, cancellationToken).ConfigureAwait(false);
+        }
+
         var photo = PhotoFileIdentity.Of(job.PhotoId, job.Path);
         var working = workingImages.Find(photo);
         if (working is null && !Volatile.Read(ref plannedBudgets).IsEmpty)

@@ -22,7 +22,8 @@ public sealed record ImagingOptions
     public int JpegQuality { get; init; } = 85;
 
     /// <summary>Memory for the working images of photos in the pipeline (one upright decode each, ~3 MB at the
-    /// default VLM budget, see <see cref="WorkingImage"/>); past it the least recently used photo is decoded again.</summary>
+    /// default VLM budget, see <see cref="WorkingImage"/>); past it the least recently used photo is decoded again.
+    /// 0 turns the shared decode off: each stage decodes the original to its own size.</summary>
     public long WorkingImageMemory { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>A working image nobody asked for this long is dropped (its photo left the pipeline another way).</summary>
