@@ -91,6 +91,24 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((own.Width, own.Height), (again.Width, again.Height));
     }
 
+    [Fact]
+    public async Task A_working_image_nobody_asks_for_within_its_lifetime_is_dropped()
+    {
+        var path = direct.ScratchFile("member.png");
+        TestPng.Write(path, 640, 480, (x, y) => ((byte)x, (byte)y, 0));
+        var clock = new ManualClock();
+        using var imaging = Planned(new ImagingOptions { WorkingImageLifetime = TimeSpan.FromMinutes(10) }, clock);
+
+        await imaging.PrepareEncoderInputAsync(Job(path, "embedding"), Spec, default);
+        clock.Advance(TimeSpan.FromMinutes(9));
+        await imaging.ReadHeaderAsync(Job(path, "clustering"), default);
+        Assert.Equal(1, imaging.WorkingImages.Photos); // used again: its lifetime starts over
+
+        clock.Advance(TimeSpan.FromMinutes(10)); // e.g. a near-duplicate whose tiers inherit and never ask
+        await imaging.ReadHeaderAsync(Job(path, "clustering"), default);
+        Assert.Equal((0, 0L), imaging.WorkingImages);
+    }
+
     private async Task SameAsOwnDecodeAsync(string path)
     {
         using var imaging = Planned(new ImagingOptions());
@@ -150,9 +168,9 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>As the daemon wires it: both tiers enabled at the default budget.</summary>
-    private static ImagePreparation Planned(ImagingOptions options)
+    private static ImagePreparation Planned(ImagingOptions options, TimeProvider? time = null)
     {
-        var imaging = new ImagePreparation(Options.Create(options), NullLogger<ImagePreparation>.Instance);
+        var imaging = new ImagePreparation(Options.Create(options), NullLogger<ImagePreparation>.Instance, time);
         imaging.PlanVlmImages("quick", VlmImageBudget.Default);
         imaging.PlanVlmImages("deep", VlmImageBudget.Default);
         return imaging;
