@@ -40,7 +40,7 @@ public sealed class ClusteringStage : IPhotoStage
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
-        var hashes = await PhotoHashes.OfPhotoAsync(_imaging, job.Path, cancellationToken);
+        var hashes = await PhotoHashes.OfPhotoAsync(_imaging, job, cancellationToken);
         var now = _time.GetUtcNow();
         return StageOutcome.Succeeded((connection, transaction) =>
         {

@@ -26,6 +26,16 @@ public sealed record PhotoHashes(ulong[] DctByOrientation, ulong[] DifferenceByO
         return Of(HashGrid.Squash(thumbnail, width, height), TiltedCopyHash.Trials(thumbnail, width, height));
     }
 
+    /// <summary><see cref="OfPhotoAsync(ImagePreparation, string, CancellationToken)"/> for a photo in the pipeline:
+    /// the thumbnail comes from the photo's one decode that the other stages share.</summary>
+    public static async Task<PhotoHashes> OfPhotoAsync(ImagePreparation imaging, Pipeline.PhotoJob job, CancellationToken cancellationToken)
+    {
+        var header = await imaging.ReadHeaderAsync(job, cancellationToken).ConfigureAwait(false);
+        var (width, height) = TiltedCopyHash.ThumbnailSize(header.Width, header.Height);
+        var thumbnail = await imaging.GrayscaleThumbnailAsync(job, width, height, cancellationToken).ConfigureAwait(false);
+        return Of(HashGrid.Squash(thumbnail, width, height), TiltedCopyHash.Trials(thumbnail, width, height));
+    }
+
     public static PhotoHashes Of(ReadOnlySpan<byte> grid, ulong[] tiltedTrials)
     {
         var orientations = PerceptualHash.Orientations(grid);

@@ -19,8 +19,11 @@ public sealed partial class IdleMemoryRelease : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<IdleMemoryRelease> _logger;
 
-    public IdleMemoryRelease(LibraryDatabase database, TimeProvider time, ILogger<IdleMemoryRelease> logger)
+    private readonly Imaging.ImagePreparation? _imaging;
+
+    public IdleMemoryRelease(LibraryDatabase database, TimeProvider time, ILogger<IdleMemoryRelease> logger, Imaging.ImagePreparation? imaging = null)
     {
+        _imaging = imaging;
         _database = database;
         _time = time;
         _logger = logger;
@@ -41,6 +44,7 @@ public sealed partial class IdleMemoryRelease : BackgroundService
                 }
 
                 var before = Environment.WorkingSet;
+                _imaging?.ReleaseWorkingImages(); // photos a stage skipped (near-duplicates inherit) leave theirs behind
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 PosixAccess.TrimNativeHeap();
                 releasedAfter = lastFinished;

@@ -20,4 +20,12 @@ public sealed record ImagingOptions
 
     /// <summary>JPEG quality of the images sent to model servers when the caller's budget does not say otherwise.</summary>
     public int JpegQuality { get; init; } = 85;
+
+    /// <summary>Memory for the working images of photos in the pipeline (one upright decode each, ~3 MB at the
+    /// default VLM budget, see <see cref="WorkingImage"/>); past it the least recently used photo is decoded again.
+    /// 0 turns the shared decode off: each stage decodes the original to its own size.</summary>
+    public long WorkingImageMemory { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>A working image nobody asked for this long is dropped (its photo left the pipeline another way).</summary>
+    public TimeSpan WorkingImageLifetime { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -14,6 +14,8 @@ public static class ImagingServiceCollectionExtensions
             .Validate(o => o.MaxPixels > 0, "Imaging:MaxPixels must be positive")
             .Validate(o => o.TimeLimit > TimeSpan.Zero, "Imaging:TimeLimit must be positive")
             .Validate(o => o.JpegQuality is >= 1 and <= 100, "Imaging:JpegQuality must be 1..100")
+            .Validate(o => o.WorkingImageMemory >= 0, "Imaging:WorkingImageMemory must not be negative")
+            .Validate(o => o.WorkingImageLifetime > TimeSpan.Zero, "Imaging:WorkingImageLifetime must be positive")
             .ValidateOnStart();
         services.AddSingleton<ImagePreparation>();
         return services;

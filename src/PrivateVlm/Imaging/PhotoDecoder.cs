@@ -162,6 +162,88 @@ internal sealed class PhotoDecoder
         });
     }
 
+    /// <summary>
+    /// The one upright sRGB decode the stages derive their inputs from, scaled (shrink-on-load where the format has
+    /// it) by the factor that makes it just cover <paramref name="width"/> x <paramref name="height"/>, aspect ratio
+    /// kept: the same factor a decode straight to that size uses, so a picture of that size is a plain crop of it.
+    /// </summary>
+    public WorkingImage Working(PhotoHeader header, string path, int width, int height) =>
+        Decode(header, path, () =>
+        {
+            // Only the side that sets the factor is given; the other is left unbounded, as vipsthumbnail's "-s 300x".
+            const int Unbounded = 10_000_000;
+            var widthSets = (double)width / header.Width >= (double)height / header.Height;
+            using var thumbnail = Thumbnail(
+                header, path, widthSets ? width : Unbounded, widthSets ? Unbounded : height, Enums.Size.Both, Enums.Interesting.None);
+            using var rgb = ToSrgb8(thumbnail);
+            return new WorkingImage(header, ExpectSize(rgb.WriteToMemory<byte>(), rgb.Width * rgb.Height * 3, rgb), rgb.Width, rgb.Height);
+        });
+
+    /// <summary><see cref="SquareRgb(string, int)"/> resized from the working image.</summary>
+    public byte[] SquareRgb(WorkingImage working, string path, int size) =>
+        Decode(working.Header, path, () =>
+        {
+            using var source = Pixels(working);
+            using var square = source.ThumbnailImage(size, height: size, size: Enums.Size.Both, crop: Enums.Interesting.Centre);
+            return ExpectSize(square.WriteToMemory<byte>(), size * size * 3, square);
+        });
+
+    /// <summary><see cref="Jpeg(string, VlmImageBudget)"/> resized from the working image, which must cover the
+    /// size the budget gives the photo.</summary>
+    public VlmImage Jpeg(WorkingImage working, string path, VlmImageBudget budget)
+    {
+        var (width, height) = VlmImageSize.Fit(working.Header.Width, working.Header.Height, budget);
+        return Decode(working.Header, path, () =>
+        {
+            using var source = Pixels(working);
+            using var sized = source.ThumbnailImage(width, height: height, size: Enums.Size.Both, crop: Enums.Interesting.Centre);
+            return new VlmImage(JpegWithoutMetadata(sized, budget.Quality), sized.Width, sized.Height);
+        });
+    }
+
+    /// <summary><see cref="Grayscale(string, int, int)"/> resized from the working image.</summary>
+    public byte[] Grayscale(WorkingImage working, string path, int width, int height) =>
+        Decode(working.Header, path, () =>
+        {
+            using var source = Pixels(working);
+            using var squashed = source.ThumbnailImage(width, height: height, size: Enums.Size.Force);
+            using var grey = squashed.Colourspace(Enums.Interpretation.Bw);
+            return ExpectSize(grey.WriteToMemory<byte>(), width * height, grey);
+        });
+
+    /// <summary>
+    /// True when the photo is a HEIF whose embedded thumbnail (iPhones store 320 x 240) is at least
+    /// <paramref name="width"/> x <paramref name="height"/> either way up: libvips' thumbnail then decodes only that,
+    /// a few percent of a full HEVC decode, so a small output needs no working image.
+    /// </summary>
+    public bool EmbeddedThumbnailCovers(PhotoHeader header, string path, int width, int height)
+    {
+        if (header.Format != "heif")
+        {
+            return false;
+        }
+
+        try
+        {
+            // Reads the header only; without a thumbnail the loader returns the primary image at full size.
+            using var thumbnail = (Image)Operation.Call("heifload", new VOption { { "thumbnail", true } }, path);
+            var full = Math.Max(header.Width, header.Height);
+            var (small, large) = (Math.Min(thumbnail.Width, thumbnail.Height), Math.Max(thumbnail.Width, thumbnail.Height));
+            return large < full && small >= Math.Min(width, height) && large >= Math.Max(width, height);
+        }
+        catch (VipsException)
+        {
+            return false; // the full decode then says what is wrong with the file
+        }
+    }
+
+    /// <summary>The working image's bytes as a libvips image (no copy: the array is pinned while the image lives).</summary>
+    private static Image Pixels(WorkingImage working)
+    {
+        using var memory = Image.NewFromMemory(working.Rgb, working.Width, working.Height, 3, Enums.BandFormat.Uchar);
+        return memory.Copy(interpretation: Enums.Interpretation.Srgb);
+    }
+
     /// <summary>libvips 8.15 replaced the `strip` option with `keep`; the system libvips may be older.</summary>
     private static byte[] JpegWithoutMetadata(Image rgb, int quality) =>
         NetVips.NetVips.AtLeastLibvips(8, 15)

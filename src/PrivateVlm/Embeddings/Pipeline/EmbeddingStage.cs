@@ -75,7 +75,7 @@ public sealed partial class EmbeddingStage : IPhotoStage
         float[] pixels;
         try
         {
-            pixels = await imaging.PrepareEncoderInputAsync(job.Path, spec, cancellationToken).ConfigureAwait(false);
+            pixels = await imaging.PrepareEncoderInputAsync(job, spec, cancellationToken).ConfigureAwait(false);
         }
         catch (PhotoRejectedException e)
         {

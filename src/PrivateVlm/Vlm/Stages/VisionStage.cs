@@ -87,7 +87,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
         }
 
         var budget = _tier.Options.ImageBudget;
-        var image = await _imaging.PrepareVlmImageAsync(job.Path, ToImagingBudget(budget), cancellationToken);
+        var image = await _imaging.PrepareVlmImageAsync(job, ToImagingBudget(budget), cancellationToken);
         var failures = new List<(string Error, string? Raw)>();
         var calls = 0;
         var shrunk = false;
@@ -135,7 +135,7 @@ public sealed class VisionStage<TDescription> : IPhotoStage
                             LongSide = Math.Min(budget.LongSide, Math.Max(image.Width, image.Height)),
                         };
                         budget = sent.ShrunkToFit(e.PromptTokens ?? 2, e.ContextTokens ?? 1);
-                        var smaller = await _imaging.PrepareVlmImageAsync(job.Path, ToImagingBudget(budget), cancellationToken);
+                        var smaller = await _imaging.PrepareVlmImageAsync(job, ToImagingBudget(budget), cancellationToken);
                         VisionStageLog.ShrinkingImage(_logger, Name, job.PhotoId, image.Width, image.Height, smaller.Width, smaller.Height, e.Message);
                         failures.Add(($"{e.Message}; retried at {smaller.Width}x{smaller.Height}", null));
                         image = smaller;

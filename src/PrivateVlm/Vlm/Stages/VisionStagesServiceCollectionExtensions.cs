@@ -34,14 +34,23 @@ public static class VisionStagesServiceCollectionExtensions
     {
         var tiers = services.GetRequiredService<IOptions<TiersOptions>>().Value;
         var tier = services.GetRequiredService<VisionTier<T>>();
-        return new VisionStage<T>(
+        var imaging = services.GetRequiredService<ImagePreparation>();
+        var stage = new VisionStage<T>(
             tier,
             enablement,
             workers(VisionStagePolicy.Concurrency(tiers.Quick, tiers.Deep, quickEnabled)),
-            services.GetRequiredService<ImagePreparation>(),
+            imaging,
             services.GetRequiredService<LibraryDatabase>(),
             services.GetService<Clustering.ClusterMembership>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger("PrivateVlm.Vlm.Stages." + tier.Name));
+        if (stage.IsConfigured)
+        {
+            // The photo's one decode is made at the size the largest tier sends, and kept until each tier took its JPEG.
+            var budget = tier.Options.ImageBudget;
+            imaging.PlanVlmImages(stage.Name, new VlmImageBudget((int)Math.Min(int.MaxValue, budget.MaxPixels), budget.LongSide, budget.JpegQuality));
+        }
+
+        return stage;
     }
 }
