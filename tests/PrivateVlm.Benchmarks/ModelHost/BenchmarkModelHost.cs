@@ -76,6 +76,20 @@ internal sealed class BenchmarkModelHost : IAsyncDisposable
         return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
+    /// <summary>CPU time the host process has used so far (user + system), Linux only (null elsewhere).</summary>
+    public double? CpuSeconds()
+    {
+        var stat = $"/proc/{_process.Id}/stat";
+        if (!File.Exists(stat))
+        {
+            return null;
+        }
+
+        // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks, 100 a second).
+        var fields = File.ReadAllText(stat).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     public async Task<(JsonObject Body, double WallMs)> CompleteAsync(JsonObject request)
     {
         var started = Stopwatch.GetTimestamp();
