@@ -10,6 +10,7 @@ namespace PrivateVlm.Benchmarks.ModelHost;
 internal sealed class BenchmarkModelHost : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly Queue<string> _lastLines = new();
 
     private BenchmarkModelHost(Process process, int port)
     {
@@ -35,11 +36,11 @@ internal sealed class BenchmarkModelHost : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, _) => { };
-        process.OutputDataReceived += (_, _) => { };
+        var host = new BenchmarkModelHost(process, port);
+        process.ErrorDataReceived += (_, line) => host.Keep(line.Data);
+        process.OutputDataReceived += (_, line) => host.Keep(line.Data);
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var host = new BenchmarkModelHost(process, port);
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromMinutes(10) && !process.HasExited)
         {
@@ -76,11 +77,60 @@ internal sealed class BenchmarkModelHost : IAsyncDisposable
         return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
+    /// <summary>CPU time the host process has used so far (user + system), Linux only (null elsewhere).</summary>
+    public double? CpuSeconds()
+    {
+        var stat = $"/proc/{_process.Id}/stat";
+        if (!File.Exists(stat))
+        {
+            return null;
+        }
+
+        // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks, 100 a second).
+        var fields = File.ReadAllText(stat).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>The host's last output lines, for the failure message when it dies mid-run.</summary>
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_lastLines)
+        {
+            _lastLines.Enqueue(line);
+            while (_lastLines.Count > 40)
+            {
+                _lastLines.Dequeue();
+            }
+        }
+    }
+
     public async Task<(JsonObject Body, double WallMs)> CompleteAsync(JsonObject request)
     {
         var started = Stopwatch.GetTimestamp();
         using var content = new StringContent(request.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
-        using var response = await Http.PostAsync("v1/chat/completions", content);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await Http.PostAsync("v1/chat/completions", content);
+        }
+        catch (HttpRequestException e)
+        {
+            await Task.Delay(500);
+            string tail;
+            lock (_lastLines)
+            {
+                tail = string.Join(Environment.NewLine, _lastLines);
+            }
+
+            throw new InvalidOperationException($"model-host {(_process.HasExited ? $"exited with code {_process.ExitCode}" : "is running")} after a failed request ({e.Message}); its last lines:{Environment.NewLine}{tail}", e);
+        }
+
+        using var response = sent;
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
         var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         return response.IsSuccessStatusCode ? (body, wall) : throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {body}");
