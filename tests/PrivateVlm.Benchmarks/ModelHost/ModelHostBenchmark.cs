@@ -13,6 +13,7 @@ using PrivateVlm.ModelHost;
 using PrivateVlm.ModelHost.Engine;
 using PrivateVlm.ModelHost.Grammar;
 using PrivateVlm.ModelHost.Http;
+using PrivateVlm.Tests.Support;
 using PrivateVlm.Vlm.Prompts;
 
 namespace PrivateVlm.Benchmarks.ModelHost;
@@ -31,20 +32,7 @@ internal sealed class ModelHostBenchmark : IFigureBenchmark
 
     public string Description => "built-in engine (tiny model): HTTP vs direct overhead, 1/2/4 parallel, prefix reuse, schema validity, RSS, resolution ladder per tier";
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PrivateVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PrivateVlm.sln not found");
-    }
-
-    private static string ModelFolder => Path.GetFullPath(Path.Combine(RepositoryRoot(), "..", "shared", "models", "tiny-qwen25vl"));
+    private static string ModelFolder => Path.Combine(Repository.Shared, "models", "tiny-qwen25vl");
 
     private static string Model => Path.Combine(ModelFolder, "model-q8_0.gguf");
 
@@ -108,7 +96,7 @@ internal sealed class ModelHostBenchmark : IFigureBenchmark
 
     private static PromptVersion LoadPrompt(string name)
     {
-        var folder = Path.Combine(RepositoryRoot(), "prompts", name);
+        var folder = Path.Combine(Repository.Root, "prompts", name);
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")))!;
         return new PromptVersion(name, (string)manifest["tier"]!, File.ReadAllText(Path.Combine(folder, "system.md")), File.ReadAllText(Path.Combine(folder, "user.md")),
             (string)manifest["schema_name"]!, JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "schema.json")))!.AsObject(), typeof(object), (int)manifest["max_tokens"]!, "benchmark");
