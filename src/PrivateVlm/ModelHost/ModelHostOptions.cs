@@ -34,7 +34,14 @@ public sealed record ModelHostOptions
     public string ModelId => string.IsNullOrWhiteSpace(Alias) ? Path.GetFileName(ModelPath) : Alias;
 
     /// <summary>Tokens one sequence may hold (prompt and answer), as llama-server's per-slot context.</summary>
-    public int SlotContext => Math.Max(256, ContextSize / Math.Max(1, Parallel));
+    public int SlotContext => SlotShare(ContextSize, Parallel);
+
+    /// <summary>KV cache cells the engine allocates: every sequence's share (llama-server's -c) plus one more share for
+    /// the cached prompt prefix, which stays in the cache while no request uses it. The daemon's memory estimate uses
+    /// the same count.</summary>
+    public static int CacheCells(int contextSize, int parallel) => contextSize + SlotShare(contextSize, parallel);
+
+    private static int SlotShare(int contextSize, int parallel) => Math.Max(256, contextSize / Math.Max(1, parallel));
 
     public int EffectiveThreads => Threads is > 0 ? Threads.Value : Math.Max(1, Environment.ProcessorCount);
 

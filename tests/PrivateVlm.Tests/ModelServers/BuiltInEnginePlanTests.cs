@@ -58,12 +58,13 @@ public sealed class BuiltInEnginePlanTests : IDisposable
 
         Assert.Equal(EngineKind.BuiltIn, engine.Kind);
         var memory = engine.Memory!;
-        // 16,384 tokens x 36 layers x 2 KV heads x (128 + 128) x 2 bytes = 576 MiB
-        Assert.Equal(16384L * 36 * 2 * (128 + 128) * 2, memory.KvCacheBytes);
+        // (16,384 tokens for 4 photos at once + 4,096 for the cached prompt prefix) x 36 layers x 2 KV heads x
+        // (128 + 128) x 2 bytes = 720 MiB: what the host allocates, not just the context
+        Assert.Equal((16384L + 4096) * 36 * 2 * (128 + 128) * 2, memory.KvCacheBytes);
         Assert.Equal(new FileInfo(Path.Combine(_models, "quick", "m.gguf")).Length, memory.WeightsBytes);
         Assert.Equal(1_000_000, memory.ProjectorBytes);
         Assert.Equal(memory.WeightsBytes + memory.ProjectorBytes + memory.KvCacheBytes, memory.TotalBytes);
-        Assert.Contains("KV cache 576.0 MiB (16384 tokens x 36 layers x 2 KV heads x (128 + 128) x 2 bytes)", memory.Describe());
+        Assert.Contains("KV cache 720.0 MiB (20480 tokens x 36 layers x 2 KV heads x (128 + 128) x 2 bytes)", memory.Describe());
 
         // A larger context: the KV cache grows with it, the rest does not.
         var wider = BuiltInEngines.Choose(Configuration(new() { ["BuiltInEngine:Quick:ContextSize"] = "32768" }), "quick").Memory!;

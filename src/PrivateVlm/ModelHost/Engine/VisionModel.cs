@@ -49,9 +49,7 @@ public sealed partial class VisionModel : IDisposable
 
         var parameters = new ModelParams(options.ModelPath)
         {
-            // Room for every sequence's share (llama-server's -c) plus the cached prefix, which stays in the KV cache
-            // while no request uses it.
-            ContextSize = (uint)(options.ContextSize + options.SlotContext),
+            ContextSize = (uint)ModelHostOptions.CacheCells(options.ContextSize, options.Parallel),
             SeqMax = (uint)(options.Parallel + 1),
             BatchSize = 2048,
             UBatchSize = 512,

@@ -138,7 +138,7 @@ public static class BuiltInEngines
             : parallel * (tier == TierSettings.Deep ? DeepContextPerSequence : QuickContextPerSequence);
         var modelId = configuration[$"{TiersOptions.Section}:{name}:Model"] is { Length: > 0 } configured ? configured : files.ModelId;
         var launch = new BuiltInLaunch(files, modelId, context, parallel, settings.GpuLayers, settings.Threads);
-        var memory = EngineMemoryEstimate.For(files, header, context);
+        var memory = EngineMemoryEstimate.For(files, header, context, parallel);
         return new TierEngine(tier, EngineKind.BuiltIn,
             $"built-in engine (privatevlm model-host): {Path.GetFileName(files.ModelPath)} + {Path.GetFileName(files.ProjectorPath)} in {files.Folder}",
             launch, memory);
