@@ -27,6 +27,7 @@ public sealed class ReliabilityRow(string scenario, string recoveryFrom)
     };
 
     private readonly List<TimeSpan> _recoveries = [];
+    private readonly List<string> _lostDetails = [];
     private int _unfinishedRecoveries;
 
     public int Runs { get; private set; }
@@ -59,8 +60,10 @@ public sealed class ReliabilityRow(string scenario, string recoveryFrom)
 
         Runs += daemons;
         Photos += photos.Count;
-        Lost += photos.Count(path =>
-            !recorded.TryGetValue(path, out var photoId) || (stages.Count > 0 && (photoId is not { } id || complete.Any(rows => !rows.Contains(id)))));
+        var lost = photos.Where(path =>
+            !recorded.TryGetValue(path, out var photoId) || (stages.Count > 0 && (photoId is not { } id || complete.Any(rows => !rows.Contains(id))))).ToList();
+        Lost += lost.Count;
+        _lostDetails.AddRange(lost.Take(5).Select(path => LostDetail(library, path, recorded.GetValueOrDefault(path), stages, complete)));
         Duplicated += results.Sum(rows => rows.Count - rows.Distinct().Count());
         DaemonCrashes += daemonCrashes;
         foreach (var recovery in recoveries)
@@ -84,7 +87,24 @@ public sealed class ReliabilityRow(string scenario, string recoveryFrom)
             string.Create(CultureInfo.InvariantCulture, $"| {scenario.Replace("|", "/", StringComparison.Ordinal)} | {Runs} | {Photos} | {Lost} | {Duplicated} | {DaemonCrashes} | {Recovery()} |"));
         Assert.True(
             (Lost, Duplicated, DaemonCrashes) == (0, 0, 0),
-            $"{Lost} photo(s) lost, {Duplicated} result row(s) duplicated, {DaemonCrashes} daemon crash(es): {scenario}");
+            $"{Lost} photo(s) lost, {Duplicated} result row(s) duplicated, {DaemonCrashes} daemon crash(es): {scenario}" +
+            string.Concat(_lostDetails.Select(detail => "\n  lost: " + detail)));
+    }
+
+    /// <summary>Which results a lost photo lacks and where its jobs stand: what a failing soak needs to be diagnosed.</summary>
+    private static string LostDetail(
+        TempLibrary library, string path, long? photoId, IReadOnlyList<string> stages, IReadOnlyList<HashSet<long>> complete)
+    {
+        if (photoId is not { } id)
+        {
+            return $"{path}: no photo row";
+        }
+
+        var tables = stages.SelectMany(stage => ResultTables[stage].Select(sql => $"{stage} ({sql})")).ToList();
+        var missing = tables.Where((_, i) => !complete[i].Contains(id));
+        var jobs = library.Query<string>(
+            "SELECT stage || ' ' || state || ' attempts ' || attempts || coalesce(' ' || last_error, '') FROM jobs WHERE photo_id = @id", new { id });
+        return $"{path} (photo {id}): missing {string.Join(", ", missing)}; jobs: {string.Join("; ", jobs)}";
     }
 
     /// <summary>One run, reported at once: for scenarios that run once.</summary>
