@@ -10,14 +10,14 @@ namespace PrivateVlm.Cli;
 /// </summary>
 internal static class StopSignals
 {
-    private static readonly CancellationTokenSource s_requested = new();
+    private static readonly CancellationTokenSource RequestedSource = new();
 
     // Kept for the life of the process, never disposed: a SIGTERM that arrives while the host is already stopping or
     // after it has stopped must not take the runtime's default action in place of the exit code the daemon chose.
     private static PosixSignalRegistration[]? s_registrations;
 
     /// <summary>Cancelled once SIGTERM or SIGINT has arrived, whenever that was.</summary>
-    public static CancellationToken Requested => s_requested.Token;
+    public static CancellationToken Requested => RequestedSource.Token;
 
     /// <summary>Registers the handlers (once). Only the daemon does: the other verbs keep the default, ending at once.</summary>
     public static void Catch() => s_registrations ??=
@@ -29,6 +29,6 @@ internal static class StopSignals
     private static void OnStopSignal(PosixSignalContext context)
     {
         context.Cancel = true;
-        s_requested.Cancel();
+        RequestedSource.Cancel();
     }
 }

@@ -24,18 +24,18 @@ public sealed class OnnxGraph(string name, int opset = 17)
     /// <summary>IR version 8 pairs with opsets up to 18 and is read by every ONNX Runtime from 1.10 on.</summary>
     private const long IrVersion = 8;
 
-    private readonly List<byte[]> nodes = [];
-    private readonly List<byte[]> inputs = [];
-    private readonly List<byte[]> outputs = [];
-    private readonly List<(string Name, long[] Dims, int DataType, TensorData Data)> initializers = [];
-    private int nodeCounter;
+    private readonly List<byte[]> _nodes = [];
+    private readonly List<byte[]> _inputs = [];
+    private readonly List<byte[]> _outputs = [];
+    private readonly List<(string Name, long[] Dims, int DataType, TensorData Data)> _initializers = [];
+    private int _nodeCounter;
 
     public const int Float = 1, Int32 = 6, Int64 = 7;
 
     /// <summary>Declares a graph input; a dimension is a long (fixed) or a string (symbolic, e.g. "batch").</summary>
-    public void Input(string valueName, int elementType, params object[] dims) => inputs.Add(ValueInfo(valueName, elementType, dims));
+    public void Input(string valueName, int elementType, params object[] dims) => _inputs.Add(ValueInfo(valueName, elementType, dims));
 
-    public void Output(string valueName, int elementType, params object[] dims) => outputs.Add(ValueInfo(valueName, elementType, dims));
+    public void Output(string valueName, int elementType, params object[] dims) => _outputs.Add(ValueInfo(valueName, elementType, dims));
 
     public string Initializer(string valueName, TensorData data, params long[] dims)
     {
@@ -45,7 +45,7 @@ public sealed class OnnxGraph(string name, int opset = 17)
             throw new ArgumentException($"{valueName}: dims hold {count} elements, data has {data.Count}.");
         }
 
-        initializers.Add((valueName, dims, data.ElementType, data));
+        _initializers.Add((valueName, dims, data.ElementType, data));
         return valueName;
     }
 
@@ -56,15 +56,15 @@ public sealed class OnnxGraph(string name, int opset = 17)
     /// <summary>Adds a node and returns the name of its (first) output.</summary>
     public string Node(string opType, string[] nodeInputs, string? output = null, params Attribute[] attributes)
     {
-        output ??= $"{opType.ToLowerInvariant()}_{nodeCounter}";
+        output ??= $"{opType.ToLowerInvariant()}_{_nodeCounter}";
         NodeWithOutputs(opType, nodeInputs, [output], attributes);
         return output;
     }
 
     public void NodeWithOutputs(string opType, string[] nodeInputs, string[] nodeOutputs, params Attribute[] attributes)
     {
-        var nodeName = $"{opType}_{nodeCounter++}";
-        nodes.Add(Encode(o =>
+        var nodeName = $"{opType}_{_nodeCounter++}";
+        _nodes.Add(Encode(o =>
         {
             foreach (var i in nodeInputs)
             {
@@ -121,38 +121,38 @@ public sealed class OnnxGraph(string name, int opset = 17)
             o.WriteTag(GraphName, WireFormat.WireType.LengthDelimited);
             o.WriteString(name);
         });
-        var tensorHeaders = initializers.Select(t => TensorHeader(t.Name, t.Dims, t.DataType, t.Data.ByteLength)).ToList();
+        var tensorHeaders = _initializers.Select(t => TensorHeader(t.Name, t.Dims, t.DataType, t.Data.ByteLength)).ToList();
         long graphSize = graphName.Length
-            + nodes.Sum(n => Field(GraphNode, n.Length))
-            + inputs.Sum(i => Field(GraphInput, i.Length))
-            + outputs.Sum(i => Field(GraphOutput, i.Length))
-            + tensorHeaders.Select((h, i) => Field(GraphInitializer, h.Length + initializers[i].Data.ByteLength)).Sum();
+            + _nodes.Sum(n => Field(GraphNode, n.Length))
+            + _inputs.Sum(i => Field(GraphInput, i.Length))
+            + _outputs.Sum(i => Field(GraphOutput, i.Length))
+            + tensorHeaders.Select((h, i) => Field(GraphInitializer, h.Length + _initializers[i].Data.ByteLength)).Sum();
 
         var output = new CodedOutputStream(stream, leaveOpen: true);
         output.WriteTag(ModelGraph, WireFormat.WireType.LengthDelimited);
         output.WriteLength(checked((int)graphSize));
         output.Flush();
-        foreach (var node in nodes)
+        foreach (var node in _nodes)
         {
             WriteField(stream, GraphNode, node);
         }
 
         stream.Write(graphName);
-        for (var i = 0; i < initializers.Count; i++)
+        for (var i = 0; i < _initializers.Count; i++)
         {
             // The tensor message is its header fields followed by raw_data's payload, streamed straight to the file.
             var header2 = tensorHeaders[i];
-            WritePrefix(stream, GraphInitializer, header2.Length + initializers[i].Data.ByteLength);
+            WritePrefix(stream, GraphInitializer, header2.Length + _initializers[i].Data.ByteLength);
             stream.Write(header2);
-            initializers[i].Data.WriteTo(stream);
+            _initializers[i].Data.WriteTo(stream);
         }
 
-        foreach (var input in inputs)
+        foreach (var input in _inputs)
         {
             WriteField(stream, GraphInput, input);
         }
 
-        foreach (var o in outputs)
+        foreach (var o in _outputs)
         {
             WriteField(stream, GraphOutput, o);
         }

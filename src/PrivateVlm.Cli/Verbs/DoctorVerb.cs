@@ -48,8 +48,8 @@ internal static class DoctorVerb
         yield return new DoctorFinding("configuration", true,
             $"{(File.Exists(settings) ? settings : "no appsettings.json")} + {CliConfiguration.EnvironmentPrefix}* environment variables + flags");
 
-        // Native libraries first: they decide whether the tiers can run at all, and loading libvips before the
-        // database is opened is the order that once crashed SQLite (see SqliteIsolation).
+        // Native libraries first: they decide whether the tiers can run at all. Loading libvips before the database is
+        // opened is the order that needs SqliteIsolation, so doctor takes it on purpose.
         foreach (var finding in NativeLibraryFindings.All(configuration))
         {
             yield return finding;

@@ -10,17 +10,17 @@ namespace PrivateVlm.Embeddings;
 /// </summary>
 public sealed class ClipImageEncoder : IDisposable
 {
-    private readonly OnnxModel session;
-    private readonly string inputName;
+    private readonly OnnxModel _session;
+    private readonly string _inputName;
 
     public ClipImageEncoder(OnnxModel session, ClipModelFolder model)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(model);
-        this.session = session;
+        _session = session;
         Model = model;
         // Immich exports name it "image"; other exports differ, and CLIP visual models have exactly one input.
-        inputName = session.Inputs.FirstOrDefault(i => i.Name == "image")?.Name
+        _inputName = session.Inputs.FirstOrDefault(i => i.Name == "image")?.Name
             ?? (session.Inputs.Count == 1 ? session.Inputs[0].Name : throw new ClipModelException($"{model.VisualModelPath} has no 'image' input."));
     }
 
@@ -45,7 +45,7 @@ public sealed class ClipImageEncoder : IDisposable
 
         // The pixels are handed to ONNX Runtime in place (pinned for the run), not copied.
         using var input = OrtValue.CreateTensorValueFromMemory(pixels, [batch, 3, ImageSize, ImageSize]);
-        using var outputs = session.Run(inputName, input);
+        using var outputs = _session.Run(_inputName, input);
         return Rows(outputs[0], batch, Model, Dimensions);
     }
 
@@ -63,5 +63,5 @@ public sealed class ClipImageEncoder : IDisposable
         return EmbeddingVector.NormalizedRows(output.GetTensorDataAsSpan<float>(), rows, dimensions);
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 }

@@ -8,22 +8,22 @@ namespace PrivateVlm.Embeddings;
 /// <summary>Tokenises text and runs the CLIP textual model: one L2-normalised embedding per text (search queries, label prompts).</summary>
 public sealed class ClipTextEncoder : IDisposable
 {
-    private readonly OnnxModel session;
-    private readonly OnnxTensorDeclaration input;
+    private readonly OnnxModel _session;
+    private readonly OnnxTensorDeclaration _input;
 
     public ClipTextEncoder(OnnxModel session, ClipTokenizer tokenizer, ClipModelFolder model)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(model);
-        this.session = session;
+        _session = session;
         Tokenizer = tokenizer;
         Model = model;
-        input = session.Inputs.FirstOrDefault(i => i.Name == "text")
+        _input = session.Inputs.FirstOrDefault(i => i.Name == "text")
             ?? (session.Inputs.Count == 1 ? session.Inputs[0] : throw new ClipModelException($"{model.TextualModelPath} has no 'text' input."));
-        if (input.ElementType is not (TensorElementType.Int32 or TensorElementType.Int64))
+        if (_input.ElementType is not (TensorElementType.Int32 or TensorElementType.Int64))
         {
-            throw new ClipModelException($"{model.TextualModelPath}: input '{input.Name}' is {input.ElementType}; token ids must be int32 or int64.");
+            throw new ClipModelException($"{model.TextualModelPath}: input '{_input.Name}' is {_input.ElementType}; token ids must be int32 or int64.");
         }
     }
 
@@ -74,12 +74,12 @@ public sealed class ClipTextEncoder : IDisposable
 
         // Immich exports take int32; some other exports take int64.
         long[] shape = [texts.Count, context];
-        using var tensor = input.ElementType == TensorElementType.Int32
+        using var tensor = _input.ElementType == TensorElementType.Int32
             ? OrtValue.CreateTensorValueFromMemory(ids, shape)
             : OrtValue.CreateTensorValueFromMemory(ids.Select(x => (long)x).ToArray(), shape);
-        using var outputs = session.Run(input.Name, tensor);
+        using var outputs = _session.Run(_input.Name, tensor);
         return ClipImageEncoder.Rows(outputs[0], texts.Count, Model, Dimensions);
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 }

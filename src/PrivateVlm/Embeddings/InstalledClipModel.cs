@@ -9,8 +9,8 @@ namespace PrivateVlm.Embeddings;
 /// </summary>
 public sealed class InstalledClipModel
 {
-    private readonly Lazy<(ClipModelFolder? Folder, string? Problem)> check;
-    private readonly Lazy<ClipModel> open;
+    private readonly Lazy<(ClipModelFolder? Folder, string? Problem)> _check;
+    private readonly Lazy<ClipModel> _open;
 
     public InstalledClipModel(EmbeddingsOptions options, AppPaths paths, Func<ClipModel> open)
     {
@@ -18,25 +18,25 @@ public sealed class InstalledClipModel
         ArgumentNullException.ThrowIfNull(paths);
         Options = options;
         Paths = paths;
-        check = new Lazy<(ClipModelFolder?, string?)>(() => Check(options, paths), LazyThreadSafetyMode.ExecutionAndPublication);
+        _check = new Lazy<(ClipModelFolder?, string?)>(() => Check(options, paths), LazyThreadSafetyMode.ExecutionAndPublication);
         // Not cached on failure: a model that failed to open (a download still being copied in) may open on a later try.
-        this.open = new Lazy<ClipModel>(open, LazyThreadSafetyMode.PublicationOnly);
+        _open = new Lazy<ClipModel>(open, LazyThreadSafetyMode.PublicationOnly);
     }
 
     public EmbeddingsOptions Options { get; }
 
     public AppPaths Paths { get; }
 
-    public bool IsInstalled => check.Value.Folder is not null;
+    public bool IsInstalled => _check.Value.Folder is not null;
 
     /// <summary>Why L1 cannot run here (which folder or library is missing and how to fix it), or null.</summary>
-    public string? Problem => check.Value.Problem;
+    public string? Problem => _check.Value.Problem;
 
     /// <summary>The validated folder; throws <see cref="ClipModelException"/> with <see cref="Problem"/> when not installed.</summary>
-    public ClipModelFolder Folder => check.Value.Folder ?? throw new ClipModelException(check.Value.Problem!);
+    public ClipModelFolder Folder => _check.Value.Folder ?? throw new ClipModelException(_check.Value.Problem!);
 
     /// <summary>Both encoders, opened on first call (seconds for a real model).</summary>
-    public ClipModel Open() => open.Value;
+    public ClipModel Open() => _open.Value;
 
     private static (ClipModelFolder?, string?) Check(EmbeddingsOptions options, AppPaths paths)
     {

@@ -22,28 +22,28 @@ namespace PrivateVlm.Imaging;
 /// </remarks>
 public sealed partial class ImagePreparation : IDisposable
 {
-    private readonly ImagingOptions options;
-    private readonly ILogger<ImagePreparation> logger;
-    private readonly Lazy<PhotoDecoder> decoder;
-    private readonly WorkingImageCache workingImages;
-    private readonly ConcurrentDictionary<PhotoFileIdentity, Lazy<Task<WorkingImage>>> decoding = new();
-    private readonly Lock planGate = new();
-    private ImmutableList<VlmImageBudget> plannedBudgets = ImmutableList<VlmImageBudget>.Empty;
-    private ImmutableHashSet<string> plannedReaders = ImmutableHashSet<string>.Empty;
+    private readonly ImagingOptions _options;
+    private readonly ILogger<ImagePreparation> _logger;
+    private readonly Lazy<PhotoDecoder> _decoder;
+    private readonly WorkingImageCache _workingImages;
+    private readonly ConcurrentDictionary<PhotoFileIdentity, Lazy<Task<WorkingImage>>> _decoding = new();
+    private readonly Lock _planGate = new();
+    private ImmutableList<VlmImageBudget> _plannedBudgets = ImmutableList<VlmImageBudget>.Empty;
+    private ImmutableHashSet<string> _plannedReaders = ImmutableHashSet<string>.Empty;
 
     public ImagePreparation(IOptions<ImagingOptions> options, ILogger<ImagePreparation> logger, TimeProvider? time = null)
     {
-        this.options = options.Value;
-        this.logger = logger;
-        workingImages = new WorkingImageCache(this.options.WorkingImageMemory, this.options.WorkingImageLifetime, time ?? TimeProvider.System);
+        _options = options.Value;
+        _logger = logger;
+        _workingImages = new WorkingImageCache(_options.WorkingImageMemory, _options.WorkingImageLifetime, time ?? TimeProvider.System);
         ImagingLog.Sink = message => LogVipsWarning(logger, message);
         // libvips is loaded on first use, so a machine without it can still start and `doctor` can say what is missing.
-        decoder = new Lazy<PhotoDecoder>(
-            () => new PhotoDecoder(LoadedLibvips.Load(this.options.LibvipsPath), this.options),
+        _decoder = new Lazy<PhotoDecoder>(
+            () => new PhotoDecoder(LoadedLibvips.Load(_options.LibvipsPath), _options),
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public ImagingOptions Options => options;
+    public ImagingOptions Options => _options;
 
     /// <summary>Loads libvips now (choice, HEIC probe) instead of inside the first photo's job; a machine without a
     /// usable libvips is not an error here: its photos wait, as each job then says.</summary>
@@ -51,7 +51,7 @@ public sealed partial class ImagePreparation : IDisposable
     {
         try
         {
-            _ = decoder.Value;
+            _ = _decoder.Value;
         }
         catch (Pipeline.NotAvailableHereException)
         {
@@ -59,7 +59,7 @@ public sealed partial class ImagePreparation : IDisposable
     }
 
     /// <summary>The VLM budget of a tier that only chooses its size, at the configured JPEG quality.</summary>
-    public VlmImageBudget DefaultBudget => VlmImageBudget.Default with { Quality = options.JpegQuality };
+    public VlmImageBudget DefaultBudget => VlmImageBudget.Default with { Quality = _options.JpegQuality };
 
     /// <summary>Reads and checks the header only (format, upright size, orientation, limits).</summary>
     public Task<PhotoHeader> ReadHeaderAsync(string path, CancellationToken cancellationToken) =>
@@ -91,7 +91,7 @@ public sealed partial class ImagePreparation : IDisposable
     {
         budget.Validate();
         var image = await Run(path, d => d.Jpeg(path, budget), cancellationToken).ConfigureAwait(false);
-        LogVlmImage(logger, path, image.Width, image.Height, image.Bytes);
+        LogVlmImage(_logger, path, image.Width, image.Height, image.Bytes);
         return image;
     }
 
@@ -113,23 +113,23 @@ public sealed partial class ImagePreparation : IDisposable
     public void PlanVlmImages(string stage, VlmImageBudget budget)
     {
         budget.Validate();
-        lock (planGate)
+        lock (_planGate)
         {
-            plannedBudgets = plannedBudgets.Contains(budget) ? plannedBudgets : plannedBudgets.Add(budget);
-            plannedReaders = plannedReaders.Add(stage);
+            _plannedBudgets = _plannedBudgets.Contains(budget) ? _plannedBudgets : _plannedBudgets.Add(budget);
+            _plannedReaders = _plannedReaders.Add(stage);
         }
     }
 
     /// <summary>Photos whose working image is held now, and the memory they take.</summary>
-    public (int Photos, long Bytes) WorkingImages => (workingImages.Count, workingImages.Bytes);
+    public (int Photos, long Bytes) WorkingImages => (_workingImages.Count, _workingImages.Bytes);
 
     /// <summary>Drops every working image (the queue drained: nothing will ask for them soon).</summary>
-    public void ReleaseWorkingImages() => workingImages.Clear();
+    public void ReleaseWorkingImages() => _workingImages.Clear();
 
     /// <summary><see cref="ReadHeaderAsync(string, CancellationToken)"/> for a photo in the pipeline; no file read when
     /// its working image is held.</summary>
     public async Task<PhotoHeader> ReadHeaderAsync(PhotoJob job, CancellationToken cancellationToken) =>
-        workingImages.Find(PhotoFileIdentity.Of(job.PhotoId, job.Path)) is { } working
+        _workingImages.Find(PhotoFileIdentity.Of(job.PhotoId, job.Path)) is { } working
             ? working.Header
             : await ReadHeaderAsync(job.Path, cancellationToken).ConfigureAwait(false);
 
@@ -171,13 +171,13 @@ public sealed partial class ImagePreparation : IDisposable
     public async Task<VlmImage> PrepareVlmImageAsync(PhotoJob job, VlmImageBudget budget, CancellationToken cancellationToken)
     {
         budget.Validate();
-        if (options.WorkingImageMemory == 0)
+        if (_options.WorkingImageMemory == 0)
         {
             return await PrepareVlmImageAsync(job.Path, budget, cancellationToken).ConfigureAwait(false);
         }
 
         var photo = PhotoFileIdentity.Of(job.PhotoId, job.Path);
-        var working = workingImages.Find(photo);
+        var working = _workingImages.Find(photo);
         var image = working?.JpegFor(budget);
         if (working is null || image is null)
         {
@@ -189,19 +189,19 @@ public sealed partial class ImagePreparation : IDisposable
 
             var made = working;
             image = made.KeepJpeg(budget, await Run(job.Path, d => d.Jpeg(made, job.Path, budget), cancellationToken).ConfigureAwait(false));
-            workingImages.Remeasure(photo);
+            _workingImages.Remeasure(photo);
         }
 
-        if (working.TakenByAll(job.Stage, Volatile.Read(ref plannedReaders)))
+        if (working.TakenByAll(job.Stage, Volatile.Read(ref _plannedReaders)))
         {
-            workingImages.Forget(photo);
+            _workingImages.Forget(photo);
         }
 
-        LogVlmImage(logger, job.Path, image.Width, image.Height, image.Bytes);
+        LogVlmImage(_logger, job.Path, image.Width, image.Height, image.Bytes);
         return image;
     }
 
-    public void Dispose() => workingImages.Dispose();
+    public void Dispose() => _workingImages.Dispose();
 
     /// <summary>
     /// A small output (encoder square, hash thumbnail) of <paramref name="width"/> x <paramref name="height"/>: from
@@ -213,14 +213,14 @@ public sealed partial class ImagePreparation : IDisposable
         PhotoJob job, int width, int height, Func<PhotoDecoder, WorkingImage, T> derive, Func<PhotoDecoder, T> direct,
         CancellationToken cancellationToken)
     {
-        if (options.WorkingImageMemory == 0)
+        if (_options.WorkingImageMemory == 0)
         {
             return await Run(job.Path, direct, cancellationToken).ConfigureAwait(false);
         }
 
         var photo = PhotoFileIdentity.Of(job.PhotoId, job.Path);
-        var working = workingImages.Find(photo);
-        if (working is null && !Volatile.Read(ref plannedBudgets).IsEmpty)
+        var working = _workingImages.Find(photo);
+        if (working is null && !Volatile.Read(ref _plannedBudgets).IsEmpty)
         {
             var header = await ReadHeaderAsync(job.Path, cancellationToken).ConfigureAwait(false);
             if (!await Run(job.Path, d => d.EmbeddedThumbnailCovers(header, job.Path, width, height), cancellationToken).ConfigureAwait(false))
@@ -240,7 +240,7 @@ public sealed partial class ImagePreparation : IDisposable
         PhotoFileIdentity photo, PhotoHeader header, VlmImageBudget? requested, CancellationToken cancellationToken)
     {
         var (width, height) = WorkingSize(header, requested);
-        var pending = decoding.GetOrAdd(photo, _ => new Lazy<Task<WorkingImage>>(() => DecodeAsync(photo, header, width, height)));
+        var pending = _decoding.GetOrAdd(photo, _ => new Lazy<Task<WorkingImage>>(() => DecodeAsync(photo, header, width, height)));
         WorkingImage working;
         try
         {
@@ -249,7 +249,7 @@ public sealed partial class ImagePreparation : IDisposable
         }
         finally
         {
-            decoding.TryRemove(KeyValuePair.Create(photo, pending));
+            _decoding.TryRemove(KeyValuePair.Create(photo, pending));
         }
 
         return working.Covers(width, height) ? working : await DecodeAsync(photo, header, width, height).ConfigureAwait(false);
@@ -258,7 +258,7 @@ public sealed partial class ImagePreparation : IDisposable
     private async Task<WorkingImage> DecodeAsync(PhotoFileIdentity photo, PhotoHeader header, int width, int height)
     {
         var working = await Run(photo.Path, d => d.Working(header, photo.Path, width, height), CancellationToken.None).ConfigureAwait(false);
-        workingImages.Keep(photo, working);
+        _workingImages.Keep(photo, working);
         return working;
     }
 
@@ -266,7 +266,7 @@ public sealed partial class ImagePreparation : IDisposable
     private (int Width, int Height) WorkingSize(PhotoHeader header, VlmImageBudget? requested)
     {
         int width = 0, height = 0;
-        foreach (var budget in requested is null ? Volatile.Read(ref plannedBudgets) : Volatile.Read(ref plannedBudgets).Add(requested))
+        foreach (var budget in requested is null ? Volatile.Read(ref _plannedBudgets) : Volatile.Read(ref _plannedBudgets).Add(requested))
         {
             var (w, h) = VlmImageSize.Fit(header.Width, header.Height, budget);
             (width, height) = (Math.Max(width, w), Math.Max(height, h));
@@ -287,15 +287,15 @@ public sealed partial class ImagePreparation : IDisposable
     private async Task<T> Run<T>(string path, Func<PhotoDecoder, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var photoDecoder = decoder.Value; // throws NotAvailableHereException on a machine without a usable libvips
+        var photoDecoder = _decoder.Value; // throws NotAvailableHereException on a machine without a usable libvips
         try
         {
-            return await NativeTimeLimit.RunAsync(() => work(photoDecoder), options.TimeLimit, path, cancellationToken)
+            return await NativeTimeLimit.RunAsync(() => work(photoDecoder), _options.TimeLimit, path, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (PhotoRejectedException e)
         {
-            LogRejected(logger, path, e.Message);
+            LogRejected(_logger, path, e.Message);
             throw;
         }
     }

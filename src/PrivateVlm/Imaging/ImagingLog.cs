@@ -8,21 +8,21 @@ namespace PrivateVlm.Imaging;
 /// </summary>
 internal static class ImagingLog
 {
-    private static Action<string>? sink;
-    private static Log.LogDelegate? handler;
+    private static Action<string>? s_sink;
+    private static Log.LogDelegate? s_handler;
 
     /// <summary>Receives each libvips warning; with none, warnings are dropped (never printed).</summary>
     public static Action<string>? Sink
     {
-        get => Volatile.Read(ref sink);
-        set => Volatile.Write(ref sink, value);
+        get => Volatile.Read(ref s_sink);
+        set => Volatile.Write(ref s_sink, value);
     }
 
     public static void Install()
     {
         // Held in a field: libvips keeps calling it for the life of the process.
-        handler = OnLog;
-        Log.SetLogHandler("VIPS", Enums.LogLevelFlags.Warning | Enums.LogLevelFlags.Message | Enums.LogLevelFlags.Info, handler);
+        s_handler = OnLog;
+        Log.SetLogHandler("VIPS", Enums.LogLevelFlags.Warning | Enums.LogLevelFlags.Message | Enums.LogLevelFlags.Info, s_handler);
     }
 
     private static void OnLog(string domain, Enums.LogLevelFlags level, string message)

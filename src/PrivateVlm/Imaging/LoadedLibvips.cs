@@ -23,9 +23,9 @@ internal static class LoadedLibvips
     public const string EnvironmentVariable = "PRIVATEVLM_LIBVIPS";
 
     private static readonly Lock Gate = new();
-    private static LibvipsChoice? choice;
-    private static string? failure;
-    private static nint handle;
+    private static LibvipsChoice? s_choice;
+    private static string? s_failure;
+    private static nint s_handle;
 
     private static string FileName => OperatingSystem.IsMacOS() ? "libvips.42.dylib" : "libvips.so.42";
 
@@ -42,7 +42,7 @@ internal static class LoadedLibvips
     public static string BundledPath => Path.Combine(AppContext.BaseDirectory, "libvips", FileName);
 
     /// <summary>The choice made in this process, or null before the first <see cref="Load"/>.</summary>
-    public static LibvipsChoice? Current => Volatile.Read(ref choice);
+    public static LibvipsChoice? Current => Volatile.Read(ref s_choice);
 
     /// <summary>Loads libvips once per process; later calls return the first answer whatever they pass.</summary>
     /// <exception cref="Pipeline.NotAvailableHereException">No usable libvips on this machine.</exception>
@@ -55,26 +55,26 @@ internal static class LoadedLibvips
 
         lock (Gate)
         {
-            if (choice is not null)
+            if (s_choice is not null)
             {
-                return choice;
+                return s_choice;
             }
 
-            if (failure is not null)
+            if (s_failure is not null)
             {
-                throw Unavailable(failure);
+                throw Unavailable(s_failure);
             }
 
             try
             {
-                choice = LoadOnce(configuredPath);
-                return choice;
+                s_choice = LoadOnce(configuredPath);
+                return s_choice;
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or EntryPointNotFoundException
                                           or TypeInitializationException or VipsException or InvalidOperationException)
             {
-                failure = e.Message;
-                throw Unavailable(failure);
+                s_failure = e.Message;
+                throw Unavailable(s_failure);
             }
         }
     }
@@ -91,7 +91,7 @@ internal static class LoadedLibvips
         {
             throw new DllNotFoundException($"{path} does not exist");
         }
-        if (!NativeLibrary.TryLoad(path, out handle))
+        if (!NativeLibrary.TryLoad(path, out s_handle))
         {
             if (origin == "system" && !why.StartsWith(EnvironmentVariable, StringComparison.Ordinal))
             {
@@ -99,7 +99,7 @@ internal static class LoadedLibvips
                 (origin, path, why) = ("bundled", BundledPath, $"the system libvips at {path} could not be loaded");
             }
 
-            handle = NativeLibrary.Load(path);
+            s_handle = NativeLibrary.Load(path);
         }
 
         // macOS looks a bare library name up in its own fallback paths, which may not hold the chosen file; the
@@ -182,5 +182,5 @@ internal static class LoadedLibvips
     }
 
     private static nint ResolveLibvips(Assembly assembly, string name) =>
-        assembly == typeof(Image).Assembly && handle != 0 ? handle : 0;
+        assembly == typeof(Image).Assembly && s_handle != 0 ? s_handle : 0;
 }

@@ -15,10 +15,10 @@ namespace PrivateVlm.Imaging;
 /// </summary>
 internal static class NativeTimeLimit
 {
-    private static int abandonedRunning;
+    private static int s_abandonedRunning;
 
     /// <summary>Decodes that passed their limit and have not returned yet.</summary>
-    public static int AbandonedRunning => Volatile.Read(ref abandonedRunning);
+    public static int AbandonedRunning => Volatile.Read(ref s_abandonedRunning);
 
     public static async Task<T> RunAsync<T>(Func<T> work, TimeSpan limit, string path, CancellationToken cancellationToken)
     {
@@ -44,13 +44,13 @@ internal static class NativeTimeLimit
 
     private static void Abandon(Task task)
     {
-        Interlocked.Increment(ref abandonedRunning);
+        Interlocked.Increment(ref s_abandonedRunning);
         // Observe the eventual result (including an exception) so it never surfaces as an unobserved task exception.
         _ = task.ContinueWith(
             static t =>
             {
                 _ = t.Exception;
-                Interlocked.Decrement(ref abandonedRunning);
+                Interlocked.Decrement(ref s_abandonedRunning);
             },
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }

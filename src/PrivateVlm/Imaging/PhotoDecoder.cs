@@ -21,13 +21,13 @@ internal sealed class PhotoDecoder
         ["jxlload"] = "jxl",
     };
 
-    private readonly LibvipsChoice libvips;
-    private readonly ImagingOptions options;
+    private readonly LibvipsChoice _libvips;
+    private readonly ImagingOptions _options;
 
     public PhotoDecoder(LibvipsChoice libvips, ImagingOptions options)
     {
-        this.libvips = libvips;
-        this.options = options;
+        _libvips = libvips;
+        _options = options;
     }
 
     /// <summary>Checks size, format and declared pixel count, reading only the header.</summary>
@@ -46,10 +46,10 @@ internal sealed class PhotoDecoder
             throw new PhotoRejectedException($"empty file (0 bytes): {path}");
         }
 
-        if (file.Length > options.MaxFileBytes)
+        if (file.Length > _options.MaxFileBytes)
         {
             throw new PhotoRejectedException(
-                $"file is {file.Length:N0} bytes, over the limit Imaging:MaxFileBytes = {options.MaxFileBytes:N0}: {path}");
+                $"file is {file.Length:N0} bytes, over the limit Imaging:MaxFileBytes = {_options.MaxFileBytes:N0}: {path}");
         }
 
         var loader = LoaderOf(path);
@@ -64,12 +64,12 @@ internal sealed class PhotoDecoder
             if (LooksLikeHeif(path) && NetVips.NetVips.TypeFind("VipsOperation", "heifload") == IntPtr.Zero)
             {
                 // The machine is the problem, not the photo: retrying after the fix must work, so no rejection.
-                throw new NotAvailableHereException($"HEIF decoding (libvips {libvips.Version} has no HEIF loader)", LibvipsChoice.HeicInstall);
+                throw new NotAvailableHereException($"HEIF decoding (libvips {_libvips.Version} has no HEIF loader)", LibvipsChoice.HeicInstall);
             }
 
             if (LooksLikeJpegXl(path))
             {
-                throw new NotAvailableHereException($"JPEG XL decoding (libvips {libvips.Version} has no jxl loader)", JpegXlInstall);
+                throw new NotAvailableHereException($"JPEG XL decoding (libvips {_libvips.Version} has no jxl loader)", JpegXlInstall);
             }
 
             throw new PhotoRejectedException($"unsupported format: not an image libvips recognises ({Describe(path)}): {path}");
@@ -97,18 +97,18 @@ internal sealed class PhotoDecoder
             throw new PhotoRejectedException($"unreadable {format} header: {Reason(e, path)}: {path}", e);
         }
 
-        if (hevc && !libvips.HeicDecoding)
+        if (hevc && !_libvips.HeicDecoding)
         {
             throw new NotAvailableHereException(
-                $"HEIC (HEVC) decoding with {libvips.Describe()}", LibvipsChoice.HeicInstall);
+                $"HEIC (HEVC) decoding with {_libvips.Describe()}", LibvipsChoice.HeicInstall);
         }
 
         var pixels = (long)storedWidth * storedHeight;
-        if (pixels > options.MaxPixels)
+        if (pixels > _options.MaxPixels)
         {
             throw new PhotoRejectedException(
                 $"image declares {storedWidth} x {storedHeight} = {pixels:N0} pixels, over the limit " +
-                $"Imaging:MaxPixels = {options.MaxPixels:N0} (decompression-bomb guard): {path}");
+                $"Imaging:MaxPixels = {_options.MaxPixels:N0} (decompression-bomb guard): {path}");
         }
 
         var turned = orientation >= 5; // 5..8 swap width and height
@@ -276,10 +276,10 @@ internal sealed class PhotoDecoder
     /// the raw states none).</summary>
     private PhotoHeader PreviewHeader(CameraRawPreview preview, string path, long fileBytes)
     {
-        if ((long)preview.Width * preview.Height > options.MaxPixels)
+        if ((long)preview.Width * preview.Height > _options.MaxPixels)
         {
             throw new PhotoRejectedException(
-                $"{preview.RawName} preview declares {preview.Width} x {preview.Height} pixels, over the limit Imaging:MaxPixels = {options.MaxPixels:N0}: {path}");
+                $"{preview.RawName} preview declares {preview.Width} x {preview.Height} pixels, over the limit Imaging:MaxPixels = {_options.MaxPixels:N0}: {path}");
         }
 
         int orientation;

@@ -10,8 +10,8 @@ namespace PrivateVlm.Imaging;
 /// </summary>
 internal sealed class WorkingImage
 {
-    private readonly ConcurrentDictionary<VlmImageBudget, VlmImage> jpegs = new();
-    private readonly ConcurrentDictionary<string, byte> takenBy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<VlmImageBudget, VlmImage> _jpegs = new();
+    private readonly ConcurrentDictionary<string, byte> _takenBy = new(StringComparer.Ordinal);
 
     public WorkingImage(PhotoHeader header, byte[] rgb, int width, int height)
     {
@@ -36,20 +36,20 @@ internal sealed class WorkingImage
     public int Height { get; }
 
     /// <summary>Memory held: the pixels and the JPEGs made so far.</summary>
-    public long Bytes => Rgb.LongLength + jpegs.Values.Sum(j => (long)j.Bytes);
+    public long Bytes => Rgb.LongLength + _jpegs.Values.Sum(j => (long)j.Bytes);
 
     /// <summary>True when a picture of <paramref name="width"/> x <paramref name="height"/> cut from the photo can be
     /// resized from this one (it is never enlarged from it).</summary>
     public bool Covers(int width, int height) => width <= Width && height <= Height;
 
-    public VlmImage? JpegFor(VlmImageBudget budget) => jpegs.GetValueOrDefault(budget);
+    public VlmImage? JpegFor(VlmImageBudget budget) => _jpegs.GetValueOrDefault(budget);
 
-    public VlmImage KeepJpeg(VlmImageBudget budget, VlmImage image) => jpegs.GetOrAdd(budget, image);
+    public VlmImage KeepJpeg(VlmImageBudget budget, VlmImage image) => _jpegs.GetOrAdd(budget, image);
 
     /// <summary>Notes that <paramref name="stage"/> took its picture; true once every one of <paramref name="readers"/> has.</summary>
     public bool TakenByAll(string stage, IReadOnlyCollection<string> readers)
     {
-        takenBy.TryAdd(stage, 0);
-        return readers.Count > 0 && readers.All(takenBy.ContainsKey);
+        _takenBy.TryAdd(stage, 0);
+        return readers.Count > 0 && readers.All(_takenBy.ContainsKey);
     }
 }

@@ -10,23 +10,23 @@ namespace PrivateVlm.Imaging;
 /// </summary>
 internal sealed class WorkingImageCache : IDisposable
 {
-    private readonly Lock gate = new();
-    private readonly Dictionary<PhotoFileIdentity, LinkedListNode<Entry>> entries = [];
-    private readonly LinkedList<Entry> byUse = []; // most recently used first
-    private readonly long capacity;
-    private readonly TimeSpan lifetime;
-    private readonly TimeProvider time;
-    private readonly ITimer sweeper;
-    private long bytes;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<PhotoFileIdentity, LinkedListNode<Entry>> _entries = [];
+    private readonly LinkedList<Entry> _byUse = []; // most recently used first
+    private readonly long _capacity;
+    private readonly TimeSpan _lifetime;
+    private readonly TimeProvider _time;
+    private readonly ITimer _sweeper;
+    private long _bytes;
 
     public WorkingImageCache(long capacity, TimeSpan lifetime, TimeProvider time)
     {
-        this.capacity = capacity;
-        this.lifetime = lifetime;
-        this.time = time;
+        _capacity = capacity;
+        _lifetime = lifetime;
+        _time = time;
         // An idle daemon gets no requests that would expire entries, so a timer does.
         var period = lifetime / 4 > TimeSpan.FromSeconds(1) ? lifetime / 4 : TimeSpan.FromSeconds(1);
-        sweeper = time.CreateTimer(_ => Sweep(), null, period, period);
+        _sweeper = time.CreateTimer(_ => Sweep(), null, period, period);
     }
 
     /// <summary>Photos held now.</summary>
@@ -34,9 +34,9 @@ internal sealed class WorkingImageCache : IDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return entries.Count;
+                return _entries.Count;
             }
         }
     }
@@ -46,18 +46,18 @@ internal sealed class WorkingImageCache : IDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return bytes;
+                return _bytes;
             }
         }
     }
 
     public WorkingImage? Find(PhotoFileIdentity photo)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (!entries.TryGetValue(photo, out var node))
+            if (!_entries.TryGetValue(photo, out var node))
             {
                 return null;
             }
@@ -68,25 +68,25 @@ internal sealed class WorkingImageCache : IDisposable
                 return null;
             }
 
-            node.Value.LastUsed = time.GetUtcNow();
-            byUse.Remove(node);
-            byUse.AddFirst(node);
+            node.Value.LastUsed = _time.GetUtcNow();
+            _byUse.Remove(node);
+            _byUse.AddFirst(node);
             return node.Value.Image;
         }
     }
 
     public void Keep(PhotoFileIdentity photo, WorkingImage image)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (entries.TryGetValue(photo, out var old))
+            if (_entries.TryGetValue(photo, out var old))
             {
                 RemoveLocked(old);
             }
 
-            var node = byUse.AddFirst(new Entry(photo, image) { LastUsed = time.GetUtcNow(), Bytes = image.Bytes });
-            entries[photo] = node;
-            bytes += node.Value.Bytes;
+            var node = _byUse.AddFirst(new Entry(photo, image) { LastUsed = _time.GetUtcNow(), Bytes = image.Bytes });
+            _entries[photo] = node;
+            _bytes += node.Value.Bytes;
             TrimLocked();
         }
     }
@@ -94,13 +94,13 @@ internal sealed class WorkingImageCache : IDisposable
     /// <summary>Counts what a working image holds after a JPEG was added to it.</summary>
     public void Remeasure(PhotoFileIdentity photo)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (entries.TryGetValue(photo, out var node))
+            if (_entries.TryGetValue(photo, out var node))
             {
-                bytes -= node.Value.Bytes;
+                _bytes -= node.Value.Bytes;
                 node.Value.Bytes = node.Value.Image.Bytes;
-                bytes += node.Value.Bytes;
+                _bytes += node.Value.Bytes;
                 TrimLocked();
             }
         }
@@ -108,9 +108,9 @@ internal sealed class WorkingImageCache : IDisposable
 
     public void Forget(PhotoFileIdentity photo)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (entries.TryGetValue(photo, out var node))
+            if (_entries.TryGetValue(photo, out var node))
             {
                 RemoveLocked(node);
             }
@@ -119,43 +119,43 @@ internal sealed class WorkingImageCache : IDisposable
 
     public void Clear()
     {
-        lock (gate)
+        lock (_gate)
         {
-            entries.Clear();
-            byUse.Clear();
-            bytes = 0;
+            _entries.Clear();
+            _byUse.Clear();
+            _bytes = 0;
         }
     }
 
-    public void Dispose() => sweeper.Dispose();
+    public void Dispose() => _sweeper.Dispose();
 
     private void Sweep()
     {
-        lock (gate)
+        lock (_gate)
         {
-            for (var node = byUse.Last; node is not null && Expired(node.Value); node = byUse.Last)
+            for (var node = _byUse.Last; node is not null && Expired(node.Value); node = _byUse.Last)
             {
                 RemoveLocked(node);
             }
         }
     }
 
-    private bool Expired(Entry entry) => time.GetUtcNow() - entry.LastUsed >= lifetime;
+    private bool Expired(Entry entry) => _time.GetUtcNow() - entry.LastUsed >= _lifetime;
 
     private void TrimLocked()
     {
         // The newest entry stays even when it alone is over the bound: the stage that made it is about to use it.
-        while (bytes > capacity && byUse.Count > 1)
+        while (_bytes > _capacity && _byUse.Count > 1)
         {
-            RemoveLocked(byUse.Last!);
+            RemoveLocked(_byUse.Last!);
         }
     }
 
     private void RemoveLocked(LinkedListNode<Entry> node)
     {
-        entries.Remove(node.Value.Photo);
-        byUse.Remove(node);
-        bytes -= node.Value.Bytes;
+        _entries.Remove(node.Value.Photo);
+        _byUse.Remove(node);
+        _bytes -= node.Value.Bytes;
     }
 
     private sealed class Entry(PhotoFileIdentity photo, WorkingImage image)

@@ -340,7 +340,7 @@ internal static class HeifItemReader
     /// <summary>Big-endian reads that fail with <see cref="InvalidDataException"/> instead of reading past the box.</summary>
     private ref struct Cursor(ReadOnlySpan<byte> data)
     {
-        private readonly ReadOnlySpan<byte> data = data;
+        private readonly ReadOnlySpan<byte> _data = data;
 
         public int Offset { get; private set; }
 
@@ -373,12 +373,12 @@ internal static class HeifItemReader
 
         private ReadOnlySpan<byte> Take(int count)
         {
-            if (count > data.Length - Offset)
+            if (count > _data.Length - Offset)
             {
                 throw new InvalidDataException("HEIF box is shorter than its fields");
             }
 
-            var slice = data.Slice(Offset, count);
+            var slice = _data.Slice(Offset, count);
             Offset += count;
             return slice;
         }

@@ -177,20 +177,20 @@ internal static class JpegXlReader
 
     private ref struct BitReader(ReadOnlySpan<byte> bytes)
     {
-        private readonly ReadOnlySpan<byte> bytes = bytes;
-        private int position;
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _position;
 
         public long Read(int count)
         {
             long value = 0;
-            for (var i = 0; i < count; i++, position++)
+            for (var i = 0; i < count; i++, _position++)
             {
-                if (position / 8 >= bytes.Length)
+                if (_position / 8 >= _bytes.Length)
                 {
                     throw new InvalidDataException("JPEG XL size header cut short");
                 }
 
-                value |= (long)((bytes[position / 8] >> (position % 8)) & 1) << i;
+                value |= (long)((_bytes[_position / 8] >> (_position % 8)) & 1) << i;
             }
 
             return value;

@@ -19,10 +19,10 @@ internal static class MetadataParseThread
     private const int MaxIdle = 4;
 
     private static readonly ConcurrentBag<ParseWorker> Idle = [];
-    private static int abandonedRunning;
+    private static int s_abandonedRunning;
 
     /// <summary>Parses that passed their limit and have not returned yet.</summary>
-    public static int AbandonedRunning => Volatile.Read(ref abandonedRunning);
+    public static int AbandonedRunning => Volatile.Read(ref s_abandonedRunning);
 
     /// <exception cref="TimeoutException">The parse did not finish within <paramref name="limit"/>; it was abandoned.</exception>
     public static T Run<T>(Func<T> parse, TimeSpan limit)
@@ -46,8 +46,8 @@ internal static class MetadataParseThread
 
         if (!finished)
         {
-            Interlocked.Increment(ref abandonedRunning);
-            worker.RetireWhenDone(() => Interlocked.Decrement(ref abandonedRunning));
+            Interlocked.Increment(ref s_abandonedRunning);
+            worker.RetireWhenDone(() => Interlocked.Decrement(ref s_abandonedRunning));
             throw new TimeoutException($"the metadata parse did not finish within {limit}");
         }
 

@@ -28,8 +28,8 @@ public sealed class PhotoMetadataReader
     private const long MaxSidecarBytes = 4 * 1024 * 1024;
     private const int TagDngVersion = 0xC612;
 
-    private readonly TimeProvider timeProvider;
-    private readonly TimeSpan timeLimit;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _timeLimit;
 
     public PhotoMetadataReader()
         : this(TimeProvider.System)
@@ -44,8 +44,8 @@ public sealed class PhotoMetadataReader
 
     public PhotoMetadataReader(TimeProvider timeProvider, IOptions<MetadataOptions> options)
     {
-        this.timeProvider = timeProvider;
-        timeLimit = options.Value.TimeLimit;
+        _timeProvider = timeProvider;
+        _timeLimit = options.Value.TimeLimit;
     }
 
     /// <summary>Parses that passed <see cref="MetadataOptions.TimeLimit"/> and are still running on their own.</summary>
@@ -75,7 +75,7 @@ public sealed class PhotoMetadataReader
                     var photo = ReadDirectories(stream, format);
                     return photo with { Sidecar = sidecarPath is null ? null : ReadSidecar(sidecarPath, photo.Warnings) };
                 },
-                timeLimit);
+                _timeLimit);
         }
         catch (TimeoutException)
         {
@@ -83,7 +83,7 @@ public sealed class PhotoMetadataReader
             // an abandoned parse that is still reading fail and end sooner.
             throw new PhotoRejectedException(
                 $"reading its {format.Name()} metadata took longer than the limit Metadata:TimeLimit = " +
-                $"{timeLimit.TotalSeconds:0.###} s; abandoned (a photo's metadata takes milliseconds)");
+                $"{_timeLimit.TotalSeconds:0.###} s; abandoned (a photo's metadata takes milliseconds)");
         }
 
         var (directories, warnings) = (parsed.Directories, parsed.Warnings);
@@ -106,7 +106,7 @@ public sealed class PhotoMetadataReader
             ?? CaptureTime.FromPhoto(directories, xmp)
             ?? (parsed.PreExif is { TakenAt: { } preExifTime } preExif ? new CaptureTime(preExifTime, null, preExif.Source) : null)
             ?? CaptureTime.FromModifyDate(directories)
-            ?? CaptureTime.FromFileModified(File.GetLastWriteTimeUtc(file.SafeFileHandle), timeProvider.LocalTimeZone);
+            ?? CaptureTime.FromFileModified(File.GetLastWriteTimeUtc(file.SafeFileHandle), _timeProvider.LocalTimeZone);
         var camera = CameraSettings.FromExif(directories);
         var gps = sidecar.HasPosition ? new GpsPosition(sidecar.Latitude, sidecar.Longitude, null) : GpsPosition.FromExif(directories);
         if (gps.Latitude is null && xmp.HasPosition)

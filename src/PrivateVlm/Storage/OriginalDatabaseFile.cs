@@ -18,7 +18,7 @@ namespace PrivateVlm.Storage;
 public sealed partial class OriginalDatabaseFile(LibraryDatabase database, ILogger<OriginalDatabaseFile> logger)
 {
     // Reachable until the process ends, so no finalizer closes a handle that settled a replaced file.
-    private static readonly List<SqliteConnection> s_neverClosed = [];
+    private static readonly List<SqliteConnection> NeverClosed = [];
     private SqliteConnection? _handle;
     private ulong? _identity;
 
@@ -66,7 +66,7 @@ public sealed partial class OriginalDatabaseFile(LibraryDatabase database, ILogg
             return;
         }
 
-        s_neverClosed.Add(handle);
+        NeverClosed.Add(handle);
         try
         {
             using var wait = handle.CreateCommand();

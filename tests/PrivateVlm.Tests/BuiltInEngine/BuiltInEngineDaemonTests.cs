@@ -29,7 +29,7 @@ public sealed class BuiltInEngineDaemonTests : IDisposable
     }
 
     [TinyModelFact]
-    public async Task PhotosGetQuickAndDeepRowsThatValidateAndEachTiersHealthGoesFromStartingToReady()
+    public async Task Photos_get_quick_and_deep_rows_that_validate_and_each_tiers_health_goes_from_starting_to_ready()
     {
         InstalledTinyModel.InstallFor(_models, "quick");
         InstalledTinyModel.InstallFor(_models, "deep");
@@ -63,14 +63,14 @@ public sealed class BuiltInEngineDaemonTests : IDisposable
         var (exit, status) = await DaemonProcess.RunVerbAsync(TimeSpan.FromMinutes(2), EnvironmentOf(), "status", "--db", _library.DatabasePath);
         Assert.True(exit == 0, status);
         Assert.Contains("engine quick: built-in engine (privatevlm model-host): tiny-qwen25vl-q8_0.gguf + mmproj-tiny-qwen25vl-f16.gguf", status);
-        Assert.Contains("KV cache 4.0 MiB (16384 tokens x 2 layers x 2 KV heads x (16 + 16) x 2 bytes)", status); // quick: 4 x 4,096 tokens
+        Assert.Contains("KV cache 5.0 MiB (20480 tokens x 2 layers x 2 KV heads x (16 + 16) x 2 bytes)", status); // quick: 4 x 4,096 tokens + 4,096 for the cached prefix
         daemon.Terminate();
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         Assert.Empty(HostProcessesOf(daemon));
     }
 
     [TinyModelFact]
-    public async Task KillingTheHostMidRequestLosesNothing()
+    public async Task Killing_the_host_mid_request_loses_nothing()
     {
         InstalledTinyModel.InstallFor(_models, "quick");
         using var daemon = DaemonProcess.Start(_library, Settings(("Tiers__Quick__Concurrency", "1")));
@@ -96,7 +96,7 @@ public sealed class BuiltInEngineDaemonTests : IDisposable
     }
 
     [TinyModelFact]
-    public async Task APhotoTheEngineCannotTakeIsAClearErrorForThatPhotoOnly()
+    public async Task A_photo_the_engine_cannot_take_is_a_clear_error_for_that_photo_only()
     {
         // A tight context (1,600 tokens for one sequence) and a generous image budget: a 640x480 photo fits
         // (~750 prompt tokens), an 8 MP photo does not even at the smaller size the daemon retries with.

@@ -14,7 +14,7 @@ public sealed class FirstRunTests : IDisposable
     private readonly FreshHome _home = new();
 
     [Fact]
-    public async Task TheReadmesRunCommandOnAMachineWithoutTheInboxSaysHowToCreateItAndExits2()
+    public async Task The_readmes_run_command_on_a_machine_without_the_inbox_says_how_to_create_it_and_exits_2()
     {
         var inbox = Path.Combine(_home.Home, "Pictures", "Inbox");
 
@@ -34,7 +34,7 @@ public sealed class FirstRunTests : IDisposable
     [InlineData(new[] { "run", "--watch", "~", "--colour" }, "Unrecognized command or argument '--colour'")]
     [InlineData(new[] { "run", "--watch", "~", "--db", "~" }, "is a folder: give a file path such as")]
     [InlineData(new[] { "status", "--jason" }, "Unrecognized command or argument '--jason'")]
-    public async Task ABadFlagIsOneLineAndExit2(string[] args, string message)
+    public async Task A_bad_flag_is_one_line_and_exit_2(string[] args, string message)
     {
         var (exit, output) = await Run(args);
 
@@ -45,7 +45,7 @@ public sealed class FirstRunTests : IDisposable
     }
 
     [Fact]
-    public async Task AWatchFolderThatIsAFileIsOneLineAndExit2()
+    public async Task A_watch_folder_that_is_a_file_is_one_line_and_exit_2()
     {
         var file = Path.Combine(_home.Home, "photo.jpg");
         await File.WriteAllBytesAsync(file, [0xFF, 0xD8, 0xFF]);
@@ -63,7 +63,7 @@ public sealed class FirstRunTests : IDisposable
     [InlineData("PRIVATEVLM__Embeddings__IntraOpThreads", "two", "setting Embeddings:IntraOpThreads = 'two' is not a whole number")]
     [InlineData("PRIVATEVLM__Daemon__ShutdownTimeout", "-00:00:05", "setting Daemon:ShutdownTimeout = '-00:00:05' must be above zero")]
     [InlineData("PRIVATEVLM__Logging__LogLevel__Default", "loud", "'loud' is not a log level")]
-    public async Task ABadSettingIsOneLineNamingItAndExit2(string variable, string value, string message)
+    public async Task A_bad_setting_is_one_line_naming_it_and_exit_2(string variable, string value, string message)
     {
         var (exit, output) = await RunWith([(variable, value)], "run", "--watch", "~");
 
@@ -73,7 +73,7 @@ public sealed class FirstRunTests : IDisposable
     }
 
     [Fact]
-    public async Task ABadSettingStopsOtherVerbsTheSameWay()
+    public async Task A_bad_setting_stops_other_verbs_the_same_way()
     {
         var (exit, output) = await RunWith([("PRIVATEVLM__Database__BusyTimeout", "xyz")], "status");
 
@@ -83,7 +83,7 @@ public sealed class FirstRunTests : IDisposable
     }
 
     [Fact]
-    public async Task DoctorBeforeAnyRunSaysTheDatabaseComesWithTheFirstRunAndHowToMakeTheInbox()
+    public async Task Doctor_before_any_run_says_the_database_comes_with_the_first_run_and_how_to_make_the_inbox()
     {
         var inbox = Path.Combine(_home.Home, "Pictures", "Inbox");
 
@@ -108,7 +108,7 @@ public sealed class FirstRunTests : IDisposable
     [InlineData(new[] { "health" }, 2, "daemon not running: No PrivateVlm database at DB.")]
     [InlineData(new[] { "search", "dog on a beach" }, 1, "Search needs the L1 CLIP model, which is not configured")]
     [InlineData(new[] { "similar", "~/photo.jpg" }, 1, "Search needs the L1 CLIP model, which is not configured")]
-    public async Task BeforeTheFirstRunEachVerbSaysWhatIsMissing(string[] args, int expectedExit, string message)
+    public async Task Before_the_first_run_each_verb_says_what_is_missing(string[] args, int expectedExit, string message)
     {
         var (exit, output) = await Run(args);
 
@@ -119,7 +119,7 @@ public sealed class FirstRunTests : IDisposable
     }
 
     [Fact]
-    public async Task SearchWithoutAModelNamesTheFolderToPutItIn()
+    public async Task Search_without_a_model_names_the_folder_to_put_it_in()
     {
         var (exit, output) = await Run("search", "dog");
 

@@ -18,7 +18,7 @@ public sealed class BurstTimeGateTests : IDisposable
         Directory.GetFiles(Corpus.File("near-dup/burst")).Order(StringComparer.Ordinal).Take(30).ToList();
 
     [CorpusFact]
-    public async Task BurstFramesWhoseFilesSayTheyWereTakenASecondApartShareGroups()
+    public async Task Burst_frames_whose_files_say_they_were_taken_a_second_apart_share_groups()
     {
         var frames = Frames();
         using var stamped = await StampedFrames.CreateAsync(frames, frames.Select((_, i) => Start.AddSeconds(i)).ToList());
@@ -33,7 +33,7 @@ public sealed class BurstTimeGateTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task TheSameFramesStampedHoursApartEachKeepTheirOwnAnalysis()
+    public async Task The_same_frames_stamped_hours_apart_each_keep_their_own_analysis()
     {
         var frames = Frames();
         using var stamped = await StampedFrames.CreateAsync(frames, frames.Select((_, i) => Start.AddHours(3 * i)).ToList());
@@ -42,7 +42,7 @@ public sealed class BurstTimeGateTests : IDisposable
     }
 
     [Fact]
-    public void AnotherCamerasPhotoNeverJoinsEvenWhenIdentical()
+    public void Another_cameras_photo_never_joins_even_when_identical()
     {
         var rule = new GroupingRule(new ClusteringOptions());
         var hashes = new ulong[] { 1, 2, 3, 4, 5, 6, 7, 8 };

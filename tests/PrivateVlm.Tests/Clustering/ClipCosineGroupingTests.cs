@@ -27,7 +27,7 @@ public sealed class ClipCosineGroupingTests : IDisposable
     private readonly TempFolder _models = new();
 
     [CorpusFact]
-    public async Task WithACLIPModelGroupingWaitsForL1AndTheStoredCosineDecidesWithinTheTimeGap()
+    public async Task With_a_CLIP_model_grouping_waits_for_L1_and_the_stored_cosine_decides_within_the_time_gap()
     {
         var frames = await HashDistantFramesAsync(3);
         // a and b: 30 seconds apart; c: three hours later.
@@ -73,7 +73,7 @@ public sealed class ClipCosineGroupingTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task EmbeddingsAtTheDefaultThresholdGroupABurstButNeverAcrossHours()
+    public async Task Embeddings_at_the_default_threshold_group_a_burst_but_never_across_hours()
     {
         var frames = await HashDistantFramesAsync(4);
         // a, b, c: 30 seconds apart; d: three hours after c.

@@ -8,7 +8,7 @@ public sealed class HashGridTests
     private const int Side = PerceptualHash.Side;
 
     [Fact]
-    public void AThumbnailAlreadyThirtyTwoSquareIsItsOwnGrid()
+    public void A_thumbnail_already_thirty_two_square_is_its_own_grid()
     {
         var thumbnail = Enumerable.Range(0, Side * Side).Select(i => (byte)(i * 7 % 251)).ToArray();
 
@@ -16,7 +16,7 @@ public sealed class HashGridTests
     }
 
     [Fact]
-    public void ALandscapeThumbnailIsSquashedWithItsHalvesKept()
+    public void A_landscape_thumbnail_is_squashed_with_its_halves_kept()
     {
         // 96x72, left half black, right half white: each grid column covers exactly three source columns.
         const int width = 96, height = 72;
@@ -36,7 +36,7 @@ public sealed class HashGridTests
     }
 
     [Fact]
-    public void ACellStraddlingTwoPixelsAveragesThemByTheirShare()
+    public void A_cell_straddling_two_pixels_averages_them_by_their_share()
     {
         // 96x9 (short side under 32): rows 0-3 black, row 4 mid-grey 100, rows 5-8 white. A grid row covers 9/32 of a
         // source row, so grid rows inside one source row take its value and a straddling one is a weighted average.
@@ -57,6 +57,6 @@ public sealed class HashGridTests
     }
 
     [Fact]
-    public void AThumbnailOfTheWrongLengthIsRefused() =>
+    public void A_thumbnail_of_the_wrong_length_is_refused() =>
         Assert.Throws<ArgumentException>(() => HashGrid.Squash(new byte[10], 4, 4));
 }

@@ -27,7 +27,7 @@ public sealed class LeavingAGroupTests : IDisposable
     }
 
     [Fact]
-    public async Task ARepresentativeAssignedAgainTakesItsGroupAlongAndItsMembersRejoinIt()
+    public async Task A_representative_assigned_again_takes_its_group_along_and_its_members_rejoin_it()
     {
         var scene = Hash();
         var (a, b, c) = (await PhotoAsync("a"), await PhotoAsync("b"), await PhotoAsync("c"));
@@ -47,7 +47,7 @@ public sealed class LeavingAGroupTests : IDisposable
     }
 
     [Fact]
-    public async Task ARepresentativeNowLikeAnotherGroupJoinsItAndItsFormerMembersRegroupAmongThemselves()
+    public async Task A_representative_now_like_another_group_joins_it_and_its_former_members_regroup_among_themselves()
     {
         var (scene, other) = (Hash(), Hash());
         var (a, b, c, d) = (await PhotoAsync("a"), await PhotoAsync("b"), await PhotoAsync("c"), await PhotoAsync("d"));
@@ -65,7 +65,7 @@ public sealed class LeavingAGroupTests : IDisposable
     }
 
     [Fact]
-    public async Task AMemberMovingToAnotherGroupLeavesItsOldGroupStandingAndAnEmptiedGroupGoes()
+    public async Task A_member_moving_to_another_group_leaves_its_old_group_standing_and_an_emptied_group_goes()
     {
         var (scene, other) = (Hash(), Hash());
         var (a, b, d) = (await PhotoAsync("a"), await PhotoAsync("b"), await PhotoAsync("d"));

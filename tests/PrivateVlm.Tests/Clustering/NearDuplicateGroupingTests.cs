@@ -13,7 +13,7 @@ public sealed class NearDuplicateGroupingTests : IDisposable
     private static string UkBench(string relative) => Corpus.File("near-dup/ukbench/" + relative);
 
     [CorpusFact]
-    public async Task VariantsOfOneSceneShareAGroupAndDistinctScenesNever()
+    public async Task Variants_of_one_scene_share_a_group_and_distinct_scenes_never()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         var bases = Directory.GetFiles(Path.GetDirectoryName(UkBench("base/ukbench00120.jpg"))!, "*.jpg");
@@ -95,7 +95,7 @@ public sealed class NearDuplicateGroupingTests : IDisposable
     /// distinct scenes apart, whichever of the two is the new photo and even when taken together by one camera.
     /// </summary>
     [CorpusFact]
-    public async Task ATurnedCopyIsFoundByItsCentralSquareAloneAndDistinctScenesStayApart()
+    public async Task A_turned_copy_is_found_by_its_central_square_alone_and_distinct_scenes_stay_apart()
     {
         var imaging = new PrivateVlm.Imaging.ImagePreparation(
             Microsoft.Extensions.Options.Options.Create(new PrivateVlm.Imaging.ImagingOptions()),
@@ -139,7 +139,7 @@ public sealed class NearDuplicateGroupingTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task StricterThresholdsOnRegroupSplitTheGroup()
+    public async Task Stricter_thresholds_on_regroup_split_the_group()
     {
         await using (var daemon = await InProcessDaemon.StartAsync(_library))
         {

@@ -10,7 +10,7 @@ public sealed class RepresentativeIndexTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void TheIndexFindsWhatABruteForceScanOfTheRuleFinds(bool withCosines)
+    public void The_index_finds_what_a_brute_force_scan_of_the_rule_finds(bool withCosines)
     {
         var random = new Random(7);
         var rule = new GroupingRule(new ClusteringOptions());
@@ -56,7 +56,7 @@ public sealed class RepresentativeIndexTests
     }
 
     [Fact]
-    public void TiesGoToTheOldestRepresentativeAndAPhotoNeverMatchesItself()
+    public void Ties_go_to_the_oldest_representative_and_a_photo_never_matches_itself()
     {
         var rule = new GroupingRule(new ClusteringOptions());
         var hashes = new ulong[] { 11, 12, 13, 14, 15, 16, 17, 18 };

@@ -5,7 +5,7 @@ namespace PrivateVlm.Tests.Configuration;
 public sealed class AppPathsTests
 {
     [Fact]
-    public void MacOsPathsFollowLibraryConventionsUnderHome()
+    public void macOS_paths_follow_library_conventions_under_home()
     {
         var paths = AppPaths.For(macOS: true, name => name == "HOME" ? "/Users/ada" : null);
 
@@ -15,7 +15,7 @@ public sealed class AppPathsTests
     }
 
     [Fact]
-    public void LinuxPathsHonourXdgAndIgnoreRelativeValues()
+    public void Linux_paths_honour_XDG_and_ignore_relative_values()
     {
         var env = new Dictionary<string, string> { ["HOME"] = "/home/ada", ["XDG_DATA_HOME"] = "/data", ["XDG_STATE_HOME"] = "relative" };
         var paths = AppPaths.For(macOS: false, name => env.GetValueOrDefault(name));

@@ -22,7 +22,7 @@ public sealed class CrashSafetyTests : IDisposable
     /// PRIVATEVLM_SOAK_PHOTOS=500 PRIVATEVLM_SOAK_KILLS=20 dotnet test tests/PrivateVlm.Tests --filter SigkillAtAnyMoment
     /// </summary>
     [CorpusFact]
-    public async Task SigkillAtAnyMomentLosesNothingAndDuplicatesNothing()
+    public async Task SIGKILL_at_any_moment_loses_nothing_and_duplicates_nothing()
     {
         var photoCount = SoakSetting("PRIVATEVLM_SOAK_PHOTOS", 120);
         var killCount = SoakSetting("PRIVATEVLM_SOAK_KILLS", 6);
@@ -45,7 +45,7 @@ public sealed class CrashSafetyTests : IDisposable
     /// full-text) match it exactly: a retried commit that wrote them twice would show here.
     /// </summary>
     [CorpusFact]
-    public async Task SigkillAtAnyMomentWithEveryTierLosesNothingAndDuplicatesNothing()
+    public async Task SIGKILL_at_any_moment_with_every_tier_loses_nothing_and_duplicates_nothing()
     {
         var photoCount = SoakSetting("PRIVATEVLM_SOAK_PHOTOS", 60);
         var killCount = SoakSetting("PRIVATEVLM_SOAK_KILLS", 5);
@@ -101,7 +101,7 @@ public sealed class CrashSafetyTests : IDisposable
     /// never charged, and every other photo is described.
     /// </summary>
     [CorpusFact]
-    public async Task APhotoThatKeepsKillingTheDaemonIsQuarantinedAloneAndEveryOtherPhotoIsDescribed()
+    public async Task A_photo_that_keeps_killing_the_daemon_is_quarantined_alone_and_every_other_photo_is_described()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--service-ms", "400");
         var environment = Vlm.Stages.StageSettings.Tiers(server.BaseUri, deep: null)
@@ -325,7 +325,7 @@ public sealed class CrashSafetyTests : IDisposable
     private sealed record CrashLoop(int Daemons, int Crashes, List<TimeSpan?> Recoveries, int KilledBeforeAnyJob);
 
     [CorpusFact]
-    public async Task SigtermDrainsAndExitsZeroThenARestartResumesWithNothingLost()
+    public async Task SIGTERM_drains_and_exits_zero_then_a_restart_resumes_with_nothing_lost()
     {
         var sources = PhotoFactory.CorpusJpegs();
         var crashes = 0;
@@ -365,7 +365,7 @@ public sealed class CrashSafetyTests : IDisposable
     /// <summary>launchd or systemd stopping the daemon while it is still starting (migrating a new database): a
     /// requested stop all the same, exit 0, never "could not start" (exit 1) or the runtime's default (exit 143).</summary>
     [Fact]
-    public async Task SigtermWhileTheDaemonIsStartingIsARequestedStop()
+    public async Task SIGTERM_while_the_daemon_is_starting_is_a_requested_stop()
     {
         using var daemon = DaemonProcess.Start(_library);
         Assert.True(
@@ -379,7 +379,7 @@ public sealed class CrashSafetyTests : IDisposable
     }
 
     [Fact]
-    public async Task ASecondDaemonOnTheSameDatabaseRefusesToStartWithANonZeroExit()
+    public async Task A_second_daemon_on_the_same_database_refuses_to_start_with_a_non_zero_exit()
     {
         using var first = DaemonProcess.Start(_library);
         await Eventually.AssertAsync(() => File.Exists(_library.DatabasePath + ".lock") && _library.CountOrZero("SELECT count(*) FROM schema_migrations") > 0, "first daemon up");
@@ -393,7 +393,7 @@ public sealed class CrashSafetyTests : IDisposable
     }
 
     [Fact]
-    public async Task ADatabaseThatCannotBeCreatedIsAFatalNonZeroExit()
+    public async Task A_database_that_cannot_be_created_is_a_fatal_non_zero_exit()
     {
         var blocker = Path.Combine(_library.Root, "not-a-folder");
         await File.WriteAllTextAsync(blocker, "a file where the database folder should be");

@@ -8,7 +8,7 @@ namespace PrivateVlm.Tests.Daemon;
 public sealed class DaemonExitTests
 {
     [Fact]
-    public async Task ABackgroundLoopThatDiedOfAnExceptionMakesTheExitNonZero()
+    public async Task A_background_loop_that_died_of_an_exception_makes_the_exit_non_zero()
     {
         var exit = NewExit();
         using var healthy = new Loop(() => Task.CompletedTask);
@@ -22,7 +22,7 @@ public sealed class DaemonExitTests
     }
 
     [Fact]
-    public async Task LoopsThatEndedOrWereCancelledLeaveARequestedStopAtZero()
+    public async Task Loops_that_ended_or_were_cancelled_leave_a_requested_stop_at_zero()
     {
         var exit = NewExit();
         using var ended = new Loop(() => Task.CompletedTask);

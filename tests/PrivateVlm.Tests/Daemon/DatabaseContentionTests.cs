@@ -14,7 +14,7 @@ public sealed class DatabaseContentionTests(ITestOutputHelper output) : IDisposa
     private readonly TempLibrary _library = new();
 
     [CorpusFact]
-    public async Task AWriteTransactionHeldInSqlite3PastTheBusyTimeoutDelaysTheDaemonAndLosesNothing()
+    public async Task A_write_transaction_held_in_sqlite3_past_the_busy_timeout_delays_the_daemon_and_loses_nothing()
     {
         var sources = PhotoFactory.CorpusJpegs();
         using var daemon = DaemonProcess.Start(_library, new Dictionary<string, string> { ["PRIVATEVLM__Database__BusyTimeout"] = "00:00:01" });
@@ -52,7 +52,7 @@ public sealed class DatabaseContentionTests(ITestOutputHelper output) : IDisposa
     }
 
     [CorpusFact]
-    public async Task AReadTransactionHeldInSqlite3DoesNotDelayTheDaemon()
+    public async Task A_read_transaction_held_in_sqlite3_does_not_delay_the_daemon()
     {
         var sources = PhotoFactory.CorpusJpegs();
         using var daemon = DaemonProcess.Start(_library);

@@ -17,7 +17,7 @@ public sealed class DatabaseFaultTests : IDisposable
     /// <summary>The daemon stops with exit 1 (launchd and systemd restart it on that), and the restarted daemon builds
     /// a new database from the folder: every photo is there again.</summary>
     [CorpusFact]
-    public async Task ADeletedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit()
+    public async Task A_deleted_database_stops_the_daemon_with_a_clear_error_and_a_non_zero_exit()
     {
         using var daemon = DaemonProcess.Start(_library);
         await DropPhotosAndWaitAsync();
@@ -41,7 +41,7 @@ public sealed class DatabaseFaultTests : IDisposable
     [CorpusTheory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task AReplacedDatabaseStopsTheDaemonWithAClearErrorAndANonZeroExit(bool restoredWithItsLog)
+    public async Task A_replaced_database_stops_the_daemon_with_a_clear_error_and_a_non_zero_exit(bool restoredWithItsLog)
     {
         using var backup = new TempLibrary();
         using (var first = DaemonProcess.Start(backup))
@@ -95,7 +95,7 @@ public sealed class DatabaseFaultTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task AFullDatabasePausesWithoutCorruptionAndResumesOnceThereIsRoom()
+    public async Task A_full_database_pauses_without_corruption_and_resumes_once_there_is_room()
     {
         const int photoCount = 300;
         var sources = PhotoFactory.CorpusJpegs();
@@ -143,7 +143,7 @@ public sealed class DatabaseFaultTests : IDisposable
     /// <summary>The database on a real file system that runs out of space: the kernel's ENOSPC, not a size cap. The
     /// daemon pauses, says so, and carries on by itself once the user frees space, without a restart.</summary>
     [SmallDiskFact]
-    public async Task ARealFullDiskPausesTheDaemonAndItGoesOnByItselfOnceSpaceIsFreed()
+    public async Task A_real_full_disk_pauses_the_daemon_and_it_goes_on_by_itself_once_space_is_freed()
     {
         const int photoCount = 200;
         using var disk = SmallDisk.Mount(Path.GetDirectoryName(_library.DatabasePath)!, megabytes: 16);

@@ -21,7 +21,7 @@ public sealed partial class SigtermExitTests : IDisposable
     /// is left running.
     /// </summary>
     [Fact]
-    public async Task ASecondSigtermWhileTheDaemonWaitsForAServerThatIgnoresSigtermIsStillExitZero()
+    public async Task A_second_SIGTERM_while_the_daemon_waits_for_a_server_that_ignores_SIGTERM_is_still_exit_zero()
     {
         var environment = Settings(new Dictionary<string, string>
         {
@@ -47,7 +47,7 @@ public sealed partial class SigtermExitTests : IDisposable
 
     /// <summary>A 32B model can take minutes to load: a stop during that time ends the loading server and exits 0.</summary>
     [Fact]
-    public async Task SigtermWhileTheSupervisedServerIsStillLoadingIsExitZeroAndTheServerIsGone()
+    public async Task SIGTERM_while_the_supervised_server_is_still_loading_is_exit_zero_and_the_server_is_gone()
     {
         var environment = Settings(SupervisedServers.FakeServer("Quick", FreePort.Pick(), "--load-seconds", "600")
             .ToDictionary(s => s.Key, s => s.Value!));

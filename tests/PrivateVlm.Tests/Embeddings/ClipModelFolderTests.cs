@@ -7,14 +7,14 @@ namespace PrivateVlm.Tests.Embeddings;
 
 public sealed class ClipModelFolderTests : IDisposable
 {
-    private readonly TempFolder temp = new();
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void Every_size_comes_from_the_config_files()
     {
-        var folder = TinyClipModel.Write(Path.Combine(temp.Path, "Tiny-CLIP"), imageSize: 48, patchSize: 16, embedDim: 24, contextLength: 40);
+        var folder = TinyClipModel.Write(Path.Combine(_temp.Path, "Tiny-CLIP"), imageSize: 48, patchSize: 16, embedDim: 24, contextLength: 40);
 
         var model = ClipModelFolder.Read(folder);
 
@@ -33,7 +33,7 @@ public sealed class ClipModelFolderTests : IDisposable
     [Fact]
     public void Scalar_size_and_pad_token_object_are_accepted()
     {
-        var folder = TinyClipModel.Write(Path.Combine(temp.Path, "m"));
+        var folder = TinyClipModel.Write(Path.Combine(_temp.Path, "m"));
         File.WriteAllText(Path.Combine(folder, "visual", "preprocess_cfg.json"),
             """{"size": 256, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "resize_mode": "squash"}""");
         File.WriteAllText(Path.Combine(folder, "textual", "tokenizer_config.json"), """{"pad_token": {"content": "!"}, "model_max_length": 64}""");
@@ -49,7 +49,7 @@ public sealed class ClipModelFolderTests : IDisposable
     [Fact]
     public void Text_cleaning_comes_from_tokenizer_kwargs()
     {
-        var folder = TinyClipModel.Write(Path.Combine(temp.Path, "m"));
+        var folder = TinyClipModel.Write(Path.Combine(_temp.Path, "m"));
         Assert.Equal(ClipTextCleaning.Lower, ClipModelFolder.Read(folder).TextCleaning);
         File.WriteAllText(Path.Combine(folder, "config.json"),
             """{"embed_dim": 16, "text_cfg": {"context_length": 77, "tokenizer_kwargs": {"clean": "canonicalize"}}}""");
@@ -60,7 +60,7 @@ public sealed class ClipModelFolderTests : IDisposable
     [Fact]
     public void Missing_folder_names_the_model_to_download()
     {
-        var error = Assert.Throws<ClipModelException>(() => ClipModelFolder.Read(temp.File("ViT-B-32__openai")));
+        var error = Assert.Throws<ClipModelException>(() => ClipModelFolder.Read(_temp.File("ViT-B-32__openai")));
 
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
         Assert.Contains("immich-app/ViT-B-32__openai", error.Message, StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class ClipModelFolderTests : IDisposable
     [Fact]
     public void Missing_files_are_each_named()
     {
-        var folder = TinyClipModel.Write(Path.Combine(temp.Path, "ViT-B-32__openai"));
+        var folder = TinyClipModel.Write(Path.Combine(_temp.Path, "ViT-B-32__openai"));
         File.Delete(Path.Combine(folder, "textual", "tokenizer.json"));
         File.Delete(Path.Combine(folder, "visual", "model.onnx"));
 
@@ -90,7 +90,7 @@ public sealed class ClipModelFolderTests : IDisposable
     [InlineData("textual/tokenizer_config.json", """{"model_max_length": 77}""", "pad_token")]
     public void Invalid_config_values_are_clear_errors(string file, string content, string expected)
     {
-        var folder = TinyClipModel.Write(Path.Combine(temp.Path, "m"));
+        var folder = TinyClipModel.Write(Path.Combine(_temp.Path, "m"));
         File.WriteAllText(Path.Combine(folder, file), content);
 
         var error = Assert.Throws<ClipModelException>(() => ClipModelFolder.Read(folder));

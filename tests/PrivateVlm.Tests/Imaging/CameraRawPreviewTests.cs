@@ -14,9 +14,9 @@ public sealed class CameraRawPreviewTests : IDisposable
 {
     private const string Landscape = "near-dup/ukbench/variants/ukbench00120.jpg"; // 640 x 480
 
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [CorpusFact]
     public async Task A_dng_decodes_from_its_full_size_preview_not_its_thumbnail_directory_and_turned_as_the_raw_says()
@@ -25,34 +25,34 @@ public sealed class CameraRawPreviewTests : IDisposable
         // degrees clockwise), DNGVersion; SubIFD 1 the sensor data (CFA); SubIFD 2 the 640 x 480 JPEG preview.
         using var source = Image.NewFromFile(Corpus.File(Landscape));
         var preview = source.JpegsaveBuffer(q: 90);
-        var raw = context.ScratchFile("IMG_0001.DNG");
+        var raw = _context.ScratchFile("IMG_0001.DNG");
         await File.WriteAllBytesAsync(raw, DngShaped(preview, orientation: 6));
-        var upright = context.ScratchFile("upright.jpg");
+        var upright = _context.ScratchFile("upright.jpg");
         using (var turned = source.Rot90())
         {
             turned.Jpegsave(upright, q: 90);
         }
 
-        var header = await context.Preparation.ReadHeaderAsync(raw, default);
+        var header = await _context.Preparation.ReadHeaderAsync(raw, default);
 
         Assert.Equal(("raw", 480, 640, 6), (header.Format, header.Width, header.Height, header.Orientation));
-        var fromRaw = await context.Preparation.GrayscaleThumbnailAsync(raw, 48, 64, default);
-        var expected = await context.Preparation.GrayscaleThumbnailAsync(upright, 48, 64, default);
+        var fromRaw = await _context.Preparation.GrayscaleThumbnailAsync(raw, 48, 64, default);
+        var expected = await _context.Preparation.GrayscaleThumbnailAsync(upright, 48, 64, default);
         Assert.True(ImagingTestContext.Correlation(fromRaw, expected) > 0.95, "the raw shows its preview, turned upright");
-        var vlm = await context.Preparation.PrepareVlmImageAsync(raw, VlmImageBudget.Default, default);
+        var vlm = await _context.Preparation.PrepareVlmImageAsync(raw, VlmImageBudget.Default, default);
         Assert.True(vlm.Height > vlm.Width, $"portrait like the raw's orientation says, got {vlm.Width} x {vlm.Height}");
     }
 
     [CorpusFact]
     public async Task A_raw_without_a_preview_waits_for_a_raw_decoder_with_one_reason_for_every_such_photo()
     {
-        var first = context.ScratchFile("a.dng");
-        var second = context.ScratchFile("b.dng");
+        var first = _context.ScratchFile("a.dng");
+        var second = _context.ScratchFile("b.dng");
         await File.WriteAllBytesAsync(first, DngShaped(preview: null, orientation: 1));
         await File.WriteAllBytesAsync(second, DngShaped(preview: null, orientation: 1));
 
-        var a = await Assert.ThrowsAsync<NotAvailableHereException>(() => context.Preparation.ReadHeaderAsync(first, default));
-        var b = await Assert.ThrowsAsync<NotAvailableHereException>(() => context.Preparation.ReadHeaderAsync(second, default));
+        var a = await Assert.ThrowsAsync<NotAvailableHereException>(() => _context.Preparation.ReadHeaderAsync(first, default));
+        var b = await Assert.ThrowsAsync<NotAvailableHereException>(() => _context.Preparation.ReadHeaderAsync(second, default));
 
         Assert.Contains("DNG raw data", a.Reason, StringComparison.Ordinal);
         Assert.Contains("LibRaw", a.Reason, StringComparison.Ordinal);
@@ -71,8 +71,8 @@ public sealed class CameraRawPreviewTests : IDisposable
         // The two .nef files of the corpus hold JPEG data (libvips sniffs the content, so they are no raw to it).
         var path = Corpus.File(file);
 
-        var header = await context.Preparation.ReadHeaderAsync(path, default);
-        var vlm = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        var header = await _context.Preparation.ReadHeaderAsync(path, default);
+        var vlm = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
 
         Assert.Equal((width, height), (header.Width, header.Height));
         Assert.Equal(VlmImageSize.Fit(width, height, VlmImageBudget.Default), (vlm.Width, vlm.Height));
@@ -83,22 +83,22 @@ public sealed class CameraRawPreviewTests : IDisposable
     {
         // 368 bytes: a Panasonic signature and a directory that points outside the file.
         var error = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.ReadHeaderAsync(Corpus.File("formats/raw/Issue 419.rw2"), default));
+            () => _context.Preparation.ReadHeaderAsync(Corpus.File("formats/raw/Issue 419.rw2"), default));
         Assert.Contains("unsupported format", error.Message, StringComparison.Ordinal);
     }
 
     [JpegXlFact]
     public async Task A_jpeg_xl_decodes_where_libvips_has_its_loader()
     {
-        var jxl = context.ScratchFile("photo.jxl");
+        var jxl = _context.ScratchFile("photo.jxl");
         using (var source = Image.NewFromFile(Corpus.File(Landscape)))
         {
             source.Jxlsave(jxl);
         }
 
-        var header = await context.Preparation.ReadHeaderAsync(jxl, default);
-        var pixels = await context.Preparation.GrayscaleThumbnailAsync(jxl, 64, 48, default);
-        var expected = await context.Preparation.GrayscaleThumbnailAsync(Corpus.File(Landscape), 64, 48, default);
+        var header = await _context.Preparation.ReadHeaderAsync(jxl, default);
+        var pixels = await _context.Preparation.GrayscaleThumbnailAsync(jxl, 64, 48, default);
+        var expected = await _context.Preparation.GrayscaleThumbnailAsync(Corpus.File(Landscape), 64, 48, default);
 
         Assert.Equal(("jxl", 640, 480), (header.Format, header.Width, header.Height));
         Assert.True(ImagingTestContext.Correlation(pixels, expected) > 0.95, "the JPEG XL shows the same picture");

@@ -7,9 +7,9 @@ namespace PrivateVlm.Tests.Imaging;
 public sealed class ColourFormsTests : IDisposable
 {
     // The context loads the daemon's choice of libvips before these tests call NetVips themselves.
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [Theory]
     [InlineData("cmyk", "jpegsave", 20)]
@@ -19,16 +19,16 @@ public sealed class ColourFormsTests : IDisposable
     public async Task Other_colour_spaces_arrive_as_the_same_srgb_colour(string space, string saver, int tolerance)
     {
         // (150, 120, 100): a muted tone every colour space here can hold; grey variants hold only its luminance.
-        var source = context.ScratchFile("flat.png");
+        var source = _context.ScratchFile("flat.png");
         TestPng.Write(source, 120, 80, (_, _) => (150, 120, 100));
-        var converted = context.ScratchFile($"flat-{space}.{saver[..^4]}");
+        var converted = _context.ScratchFile($"flat-{space}.{saver[..^4]}");
         using (var image = Image.NewFromFile(source))
         using (var inSpace = image.Colourspace(Space(space)))
         {
             inSpace.WriteToFile(converted);
         }
 
-        var tensor = await context.Preparation.PrepareEncoderInputAsync(converted, EncoderInputSpec.Clip224, default);
+        var tensor = await _context.Preparation.PrepareEncoderInputAsync(converted, EncoderInputSpec.Clip224, default);
 
         var grey = space is "grey16" or "b-w";
         var expected = grey ? new[] { 125, 125, 125 } : new[] { 150, 120, 100 };
@@ -42,16 +42,16 @@ public sealed class ColourFormsTests : IDisposable
     [Fact]
     public async Task Transparent_pixels_are_shown_on_white()
     {
-        var source = context.ScratchFile("opaque.png");
+        var source = _context.ScratchFile("opaque.png");
         TestPng.Write(source, 64, 64, (_, _) => (0, 0, 0));
-        var transparent = context.ScratchFile("transparent.png");
+        var transparent = _context.ScratchFile("transparent.png");
         using (var image = Image.NewFromFile(source))
         using (var withAlpha = image.Bandjoin(0))
         {
             withAlpha.WriteToFile(transparent);
         }
 
-        var thumbnail = await context.Preparation.GrayscaleThumbnailAsync(transparent, 8, 8, default);
+        var thumbnail = await _context.Preparation.GrayscaleThumbnailAsync(transparent, 8, 8, default);
 
         Assert.All(thumbnail, v => Assert.Equal(255, v));
     }

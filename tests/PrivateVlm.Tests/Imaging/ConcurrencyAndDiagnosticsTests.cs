@@ -6,9 +6,9 @@ namespace PrivateVlm.Tests.Imaging;
 
 public sealed class ConcurrencyAndDiagnosticsTests : IDisposable
 {
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [CorpusFact]
     public async Task Workers_preparing_photos_at_once_get_the_same_results_as_one_at_a_time()
@@ -25,8 +25,8 @@ public sealed class ConcurrencyAndDiagnosticsTests : IDisposable
         {
             try
             {
-                var grey = await context.Preparation.GrayscaleThumbnailAsync(path, 16, 16, default);
-                var vlm = await context.Preparation.PrepareVlmImageAsync(path, new VlmImageBudget(100 * 28 * 28, 560, 80), default);
+                var grey = await _context.Preparation.GrayscaleThumbnailAsync(path, 16, 16, default);
+                var vlm = await _context.Preparation.PrepareVlmImageAsync(path, new VlmImageBudget(100 * 28 * 28, 560, 80), default);
                 return $"{Convert.ToHexString(grey)} {vlm.Width}x{vlm.Height}";
             }
             catch (PhotoRejectedException)

@@ -9,9 +9,9 @@ namespace PrivateVlm.Tests.Imaging;
 /// decoded into a well-formed result, promptly, and the process carries on.</summary>
 public sealed class DamagedFileTests : IDisposable
 {
-    private readonly ImagingTestContext context = new(new ImagingOptions { TimeLimit = TimeSpan.FromSeconds(10) });
+    private readonly ImagingTestContext _context = new(new ImagingOptions { TimeLimit = TimeSpan.FromSeconds(10) });
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [CorpusTheory]
     [InlineData("exif-samples/jpg/orientation/landscape_1.jpg", 40)]
@@ -48,12 +48,12 @@ public sealed class DamagedFileTests : IDisposable
                 what = $"32 random bytes at {offset}";
             }
 
-            var path = context.ScratchFile($"damaged-{i}{Path.GetExtension(file)}");
+            var path = _context.ScratchFile($"damaged-{i}{Path.GetExtension(file)}");
             await File.WriteAllBytesAsync(path, damaged);
             var clock = Stopwatch.StartNew();
             try
             {
-                var tensor = await context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default);
+                var tensor = await _context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default);
                 Assert.Equal(3 * 224 * 224, tensor.Length);
                 Assert.All(tensor, v => Assert.True(float.IsFinite(v), what));
                 decoded++;

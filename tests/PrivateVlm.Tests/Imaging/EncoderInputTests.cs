@@ -9,9 +9,9 @@ public sealed class EncoderInputTests : IDisposable
     private static readonly EncoderInputSpec Spec = EncoderInputSpec.Clip224;
     private const float OneLevel = 1f / 255 / 0.26f; // one 8-bit step after normalisation
 
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [Theory]
     [InlineData(255, 0, 0)]
@@ -20,10 +20,10 @@ public sealed class EncoderInputTests : IDisposable
     [InlineData(128, 64, 32)]
     public async Task A_flat_colour_gives_each_channel_its_normalised_value_in_RGB_order(byte r, byte g, byte b)
     {
-        var photo = context.ScratchFile($"flat-{r}-{g}-{b}.png");
+        var photo = _context.ScratchFile($"flat-{r}-{g}-{b}.png");
         TestPng.Write(photo, 300, 200, (_, _) => (r, g, b));
 
-        var tensor = await context.Preparation.PrepareEncoderInputAsync(photo, Spec, default);
+        var tensor = await _context.Preparation.PrepareEncoderInputAsync(photo, Spec, default);
 
         Assert.Equal(Spec.TensorLength, tensor.Length);
         byte[] rgb = [r, g, b];
@@ -40,11 +40,11 @@ public sealed class EncoderInputTests : IDisposable
     {
         // 600 x 400: the centre 400 x 400 spans x = 100..499. Left of x=100 is green (cropped away), the top half of
         // the kept square is red, the bottom half blue.
-        var photo = context.ScratchFile("halves.png");
+        var photo = _context.ScratchFile("halves.png");
         TestPng.Write(photo, 600, 400, (x, y) => x < 100 || x >= 500 ? ((byte)0, (byte)255, (byte)0)
             : y < 200 ? ((byte)255, (byte)0, (byte)0) : ((byte)0, (byte)0, (byte)255));
 
-        var tensor = await context.Preparation.PrepareEncoderInputAsync(photo, Spec, default);
+        var tensor = await _context.Preparation.PrepareEncoderInputAsync(photo, Spec, default);
 
         float At(int c, int y, int x) => tensor[c * 224 * 224 + y * 224 + x];
         var high = (1f - Spec.Mean[0]) / Spec.Std[0] - 0.1f;
@@ -69,14 +69,14 @@ public sealed class EncoderInputTests : IDisposable
 
         for (var i = 0; i < photos.Length; i++)
         {
-            await context.Preparation.PrepareEncoderInputAsync(
+            await _context.Preparation.PrepareEncoderInputAsync(
                 photos[i], Spec, batch.AsMemory(i * Spec.TensorLength, Spec.TensorLength), default);
         }
 
         Assert.Equal(new long[] { 3, 3, 224, 224 }, Spec.BatchShape(photos.Length));
         for (var i = 0; i < photos.Length; i++)
         {
-            var alone = await context.Preparation.PrepareEncoderInputAsync(photos[i], Spec, default);
+            var alone = await _context.Preparation.PrepareEncoderInputAsync(photos[i], Spec, default);
             Assert.Equal(alone, batch.AsSpan(i * Spec.TensorLength, Spec.TensorLength).ToArray());
         }
 
@@ -88,10 +88,10 @@ public sealed class EncoderInputTests : IDisposable
     [Fact]
     public async Task Small_pictures_are_scaled_up_to_the_encoder_size()
     {
-        var photo = context.ScratchFile("tiny.png");
+        var photo = _context.ScratchFile("tiny.png");
         TestPng.Write(photo, 40, 30, (x, _) => ((byte)(x * 6), 0, 0));
 
-        var tensor = await context.Preparation.PrepareEncoderInputAsync(photo, new EncoderInputSpec(64, Spec.Mean, Spec.Std), default);
+        var tensor = await _context.Preparation.PrepareEncoderInputAsync(photo, new EncoderInputSpec(64, Spec.Mean, Spec.Std), default);
 
         Assert.Equal(3 * 64 * 64, tensor.Length);
         Assert.True(tensor[63] > tensor[0], "the red ramp still rises left to right");

@@ -7,9 +7,9 @@ namespace PrivateVlm.Tests.Imaging;
 /// swapped when the HEIF irot box / EXIF orientation turns the picture by 90 degrees).</summary>
 public sealed class HeicTests : IDisposable
 {
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     // exiftool -n: pug 4032x3024 Orientation 1; arrow 4032x3024 Orientation 6 / Rotation 270;
     // iphone_13_pro_max 4032x3024 Orientation 6 / Rotation 270; IMG_5195 2566x3313; xiaomi 2592x1944 Orientation 1.
@@ -24,15 +24,15 @@ public sealed class HeicTests : IDisposable
     {
         var path = Corpus.File(file);
 
-        var header = await context.Preparation.ReadHeaderAsync(path, default);
+        var header = await _context.Preparation.ReadHeaderAsync(path, default);
         Assert.Equal(("heif", width, height), (header.Format, header.Width, header.Height));
 
-        var vlm = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        var vlm = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
         Assert.Equal(VlmImageSize.Fit(width, height, VlmImageBudget.Default), (vlm.Width, vlm.Height));
         Assert.Equal(width > height, vlm.Width > vlm.Height);
         Assert.Equal(new byte[] { 0xFF, 0xD8 }, vlm.Jpeg[..2]);
 
-        var tensor = await context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default);
+        var tensor = await _context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default);
         Assert.Equal(3 * 224 * 224, tensor.Length);
         Assert.True(tensor.Distinct().Count() > 100, "a real photo gives varied pixel values");
     }
@@ -45,10 +45,10 @@ public sealed class HeicTests : IDisposable
     public async Task Ten_bit_alpha_and_unusual_profiles_become_8_bit_srgb(string file)
     {
         var path = Corpus.File(file);
-        var header = await context.Preparation.ReadHeaderAsync(path, default);
+        var header = await _context.Preparation.ReadHeaderAsync(path, default);
 
-        var vlm = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
-        var thumbnail = await context.Preparation.GrayscaleThumbnailAsync(path, 8, 8, default);
+        var vlm = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        var thumbnail = await _context.Preparation.GrayscaleThumbnailAsync(path, 8, 8, default);
 
         Assert.Equal(VlmImageSize.Fit(header.Width, header.Height, VlmImageBudget.Default), (vlm.Width, vlm.Height));
         Assert.Equal(64, thumbnail.Length);
@@ -58,8 +58,8 @@ public sealed class HeicTests : IDisposable
 
     private async Task<PhotoHeader> JpegHeader(VlmImage image)
     {
-        var file = context.ScratchFile(Guid.NewGuid().ToString("N") + ".jpg");
+        var file = _context.ScratchFile(Guid.NewGuid().ToString("N") + ".jpg");
         await File.WriteAllBytesAsync(file, image.Jpeg);
-        return await context.Preparation.ReadHeaderAsync(file, default);
+        return await _context.Preparation.ReadHeaderAsync(file, default);
     }
 }

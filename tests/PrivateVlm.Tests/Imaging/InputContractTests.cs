@@ -8,9 +8,9 @@ namespace PrivateVlm.Tests.Imaging;
 /// <summary>Broken, hostile and unsupported files become clear per-photo rejections; odd but decodable files work.</summary>
 public sealed class InputContractTests : IDisposable
 {
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [CorpusTheory]
     [InlineData("heic/corrupted.heic", "heif")]
@@ -28,9 +28,9 @@ public sealed class InputContractTests : IDisposable
         var path = Corpus.File(file);
 
         var vlm = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default));
+            () => _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default));
         var encoder = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default));
+            () => _context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default));
 
         Assert.Contains(reason, vlm.Message);
         Assert.Contains(path, vlm.Message);
@@ -51,9 +51,9 @@ public sealed class InputContractTests : IDisposable
     {
         var path = Corpus.File("exif-samples/jpg/invalid/" + file);
 
-        var header = await context.Preparation.ReadHeaderAsync(path, default);
-        var vlm = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
-        var tensor = await context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default);
+        var header = await _context.Preparation.ReadHeaderAsync(path, default);
+        var vlm = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        var tensor = await _context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default);
 
         Assert.Equal((width, height), (header.Width, header.Height));
         Assert.Equal(VlmImageSize.Fit(width, height, VlmImageBudget.Default), (vlm.Width, vlm.Height));
@@ -63,13 +63,13 @@ public sealed class InputContractTests : IDisposable
     [Fact]
     public async Task A_decompression_bomb_is_refused_from_its_header_without_decoding()
     {
-        var bomb = context.ScratchFile("bomb.png");
+        var bomb = _context.ScratchFile("bomb.png");
         TestPng.WriteHeaderOnly(bomb, 30_000, 30_000);
         Assert.True(new FileInfo(bomb).Length < 1024, "the bomb is tiny on disk");
 
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.PrepareEncoderInputAsync(bomb, EncoderInputSpec.Clip224, default));
+            () => _context.Preparation.PrepareEncoderInputAsync(bomb, EncoderInputSpec.Clip224, default));
         clock.Stop();
 
         Assert.Contains("Imaging:MaxPixels", error.Message);
@@ -95,16 +95,16 @@ public sealed class InputContractTests : IDisposable
     [Fact]
     public async Task Formats_outside_the_supported_set_are_named_in_the_rejection()
     {
-        var gif = context.ScratchFile("photo.gif");
+        var gif = _context.ScratchFile("photo.gif");
         await File.WriteAllBytesAsync(gif, Convert.FromHexString(
             "4749463839610100010080000000FFFFFF00000021F90401000000002C00000000010001000002024401003B"));
-        var text = context.ScratchFile("notes.jpg");
+        var text = _context.ScratchFile("notes.jpg");
         await File.WriteAllTextAsync(text, "not a photo at all, just text with a .jpg name");
 
         var gifError = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.PrepareVlmImageAsync(gif, VlmImageBudget.Default, default));
+            () => _context.Preparation.PrepareVlmImageAsync(gif, VlmImageBudget.Default, default));
         var textError = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.PrepareVlmImageAsync(text, VlmImageBudget.Default, default));
+            () => _context.Preparation.PrepareVlmImageAsync(text, VlmImageBudget.Default, default));
 
         Assert.StartsWith("unsupported format: gif", gifError.Message);
         Assert.StartsWith("unsupported format: not an image", textError.Message);
@@ -113,11 +113,11 @@ public sealed class InputContractTests : IDisposable
     [Fact]
     public async Task The_format_comes_from_the_content_not_the_extension()
     {
-        var disguised = context.ScratchFile("really-a-png.heic");
+        var disguised = _context.ScratchFile("really-a-png.heic");
         TestPng.Write(disguised, 90, 60, (x, y) => (200, (byte)x, (byte)y));
 
-        var header = await context.Preparation.ReadHeaderAsync(disguised, default);
-        var vlm = await context.Preparation.PrepareVlmImageAsync(disguised, VlmImageBudget.Default, default);
+        var header = await _context.Preparation.ReadHeaderAsync(disguised, default);
+        var vlm = await _context.Preparation.PrepareVlmImageAsync(disguised, VlmImageBudget.Default, default);
 
         Assert.Equal(("png", 90, 60), (header.Format, header.Width, header.Height));
         Assert.Equal((84, 56), (vlm.Width, vlm.Height));
@@ -144,12 +144,7 @@ public sealed class InputContractTests : IDisposable
         Assert.True(waited < full.Elapsed, $"the caller waited {waited} for a 1 ms limit; the whole decode takes {full.Elapsed}");
 
         // The abandoned native work still finishes in the background and is accounted for.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (ImagingDiagnostics.Probe(hurried.Options).AbandonedDecodes > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
+        await Eventually.TrueAsync(() => ImagingDiagnostics.Probe(hurried.Options).AbandonedDecodes == 0, TimeSpan.FromSeconds(60));
         Assert.Equal(0, ImagingDiagnostics.Probe(hurried.Options).AbandonedDecodes);
     }
 }

@@ -10,9 +10,9 @@ namespace PrivateVlm.Tests.Imaging;
 /// </summary>
 public sealed class LibvipsChoiceTests : IDisposable
 {
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [Fact]
     public void Exactly_one_libvips_is_mapped_into_the_process_and_it_is_the_chosen_one()
@@ -40,13 +40,13 @@ public sealed class LibvipsChoiceTests : IDisposable
         var heic = Corpus.File("heic/pug.heic");
         if (HeicDecoding.Available)
         {
-            var header = await context.Preparation.ReadHeaderAsync(heic, default);
+            var header = await _context.Preparation.ReadHeaderAsync(heic, default);
             Assert.Equal("heif", header.Format);
             return;
         }
 
         var waiting = await Assert.ThrowsAsync<NotAvailableHereException>(
-            () => context.Preparation.PrepareEncoderInputAsync(heic, EncoderInputSpec.Clip224, default));
+            () => _context.Preparation.PrepareEncoderInputAsync(heic, EncoderInputSpec.Clip224, default));
         Assert.Contains("HEIC (HEVC)", waiting.What);
         Assert.Equal(LibvipsChoice.HeicInstall, waiting.Install);
         Assert.StartsWith(NotAvailableHereException.ReasonPrefix, waiting.Reason);
@@ -57,7 +57,7 @@ public sealed class LibvipsChoiceTests : IDisposable
     {
         var avif = Directory.GetFiles(Corpus.File("formats/avif"), "*.avif").OrderBy(f => new FileInfo(f).Length).First();
 
-        var image = await context.Preparation.PrepareVlmImageAsync(avif, VlmImageBudget.Default, default);
+        var image = await _context.Preparation.PrepareVlmImageAsync(avif, VlmImageBudget.Default, default);
 
         Assert.Equal(new byte[] { 0xFF, 0xD8 }, image.Jpeg[..2]);
     }
@@ -65,12 +65,12 @@ public sealed class LibvipsChoiceTests : IDisposable
     [CorpusFact]
     public async Task A_damaged_photo_is_rejected_with_libvips_own_reason()
     {
-        var path = context.ScratchFile("damaged.jpg");
+        var path = _context.ScratchFile("damaged.jpg");
         var bytes = File.ReadAllBytes(Corpus.File("exif-samples/jpg/Canon_40D.jpg"));
         await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
 
         var rejected = await Assert.ThrowsAsync<PhotoRejectedException>(
-            () => context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default));
+            () => _context.Preparation.PrepareEncoderInputAsync(path, EncoderInputSpec.Clip224, default));
 
         // "cannot decode jpeg: <libvips' words>: PATH" (or "unreadable jpeg header: ..."), on one line.
         Assert.Matches("^(cannot decode jpeg|unreadable jpeg header): ", rejected.Message);

@@ -26,15 +26,15 @@ public sealed class LibvipsWarningTests
 
     private sealed class RecordingLogger : ILogger<ImagePreparation>
     {
-        private readonly List<string> messages = [];
+        private readonly List<string> _messages = [];
 
         public IReadOnlyList<string> Messages
         {
             get
             {
-                lock (messages)
+                lock (_messages)
                 {
-                    return [.. messages];
+                    return [.. _messages];
                 }
             }
         }
@@ -45,9 +45,9 @@ public sealed class LibvipsWarningTests
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            lock (messages)
+            lock (_messages)
             {
-                messages.Add(formatter(state, exception));
+                _messages.Add(formatter(state, exception));
             }
         }
     }

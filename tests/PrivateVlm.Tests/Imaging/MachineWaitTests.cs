@@ -21,25 +21,25 @@ public sealed class MachineWaitTests : IDisposable
         "cannot decode heif: unable to call thumbnail heif: Error while loading plugin: Support for this compression format " +
         "has not been built in: HEVC (a suitable decoder plugin is libde265) (11.6003): /photos/IMG_0001.HEIC";
 
-    private readonly TempLibrary library = new();
+    private readonly TempLibrary _library = new();
 
-    public void Dispose() => library.Dispose();
+    public void Dispose() => _library.Dispose();
 
     [CorpusFact]
     public async Task Jobs_an_older_version_failed_for_a_missing_library_are_put_back_once_and_then_run()
     {
-        library.Drop(Corpus.File("exif-samples/jpg/Canon_40D.jpg"), "good.jpg");
-        library.Drop(Corpus.File("exif-samples/jpg/orientation/landscape_1.jpg"), "second.jpg");
-        await using (await InProcessDaemon.StartAsync(library))
+        _library.Drop(Corpus.File("exif-samples/jpg/Canon_40D.jpg"), "good.jpg");
+        _library.Drop(Corpus.File("exif-samples/jpg/orientation/landscape_1.jpg"), "second.jpg");
+        await using (await InProcessDaemon.StartAsync(_library))
         {
             await Eventually.AssertAsync(
-                () => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 2,
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 2,
                 "both photos clustered");
         }
 
         // The database as the previous version left it on a machine without libvips: clustering charged three times
         // and failed for good, migration 0009 not yet applied; one unrelated verdict stays.
-        using (var connection = new SqliteConnection($"Data Source={library.DatabasePath}"))
+        using (var connection = new SqliteConnection($"Data Source={_library.DatabasePath}"))
         {
             connection.Open();
             var ids = connection.Query<long>("SELECT id FROM jobs WHERE stage = 'clustering' ORDER BY photo_id").ToList();
@@ -55,7 +55,7 @@ public sealed class MachineWaitTests : IDisposable
             connection.Execute("DELETE FROM schema_migrations WHERE version = 9");
         }
 
-        using (var connection = new SqliteConnection($"Data Source={library.DatabasePath}"))
+        using (var connection = new SqliteConnection($"Data Source={_library.DatabasePath}"))
         {
             connection.Open();
             var applied = SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
@@ -68,16 +68,16 @@ public sealed class MachineWaitTests : IDisposable
             Assert.Empty(SchemaMigrator.Pending(connection));
         }
 
-        await using (await InProcessDaemon.StartAsync(library))
+        await using (await InProcessDaemon.StartAsync(_library))
         {
             await Eventually.AssertAsync(
-                () => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 1,
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'done'") == 1,
                 "the put-back photo clustered on this machine, which has libvips");
         }
 
-        Assert.Equal(1L, library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
+        Assert.Equal(1L, _library.Scalar<long>("SELECT count(*) FROM photo_hashes"));
         Assert.Equal("cannot decode jpeg: Premature end of JPEG file: /x.jpg",
-            library.Scalar<string>("SELECT last_error FROM jobs WHERE stage = 'clustering' AND state = 'failed'"));
+            _library.Scalar<string>("SELECT last_error FROM jobs WHERE stage = 'clustering' AND state = 'failed'"));
     }
 
     [Fact]
@@ -123,23 +123,23 @@ public sealed class MachineWaitTests : IDisposable
         // Raws with no embedded preview wait for a libvips built with LibRaw; the orientations only make the files differ.
         foreach (var (name, orientation) in new[] { ("a.dng", 1), ("b.dng", 3), ("c.dng", 6) })
         {
-            library.Write(name, CameraRawPreviewTests.DngShaped(preview: null, orientation));
+            _library.Write(name, CameraRawPreviewTests.DngShaped(preview: null, orientation));
         }
 
         var logs = new RecordedLogs();
-        await using (await InProcessDaemon.StartAsync(library, logs: logs))
+        await using (await InProcessDaemon.StartAsync(_library, logs: logs))
         {
             await Eventually.AssertAsync(
-                () => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'queued' AND last_error LIKE '%LibRaw%'") == 3,
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'clustering' AND state = 'queued' AND last_error LIKE '%LibRaw%'") == 3,
                 "all three raws wait for a raw decoder",
                 TimeSpan.FromMinutes(2),
-                () => string.Join("; ", library.Query<(string, string, string?)>("SELECT stage, state, last_error FROM jobs")));
+                () => string.Join("; ", _library.Query<(string, string, string?)>("SELECT stage, state, last_error FROM jobs")));
         }
 
         var said = logs.Lines.Where(line => line.Level >= LogLevel.Warning && line.Message.Contains("LibRaw", StringComparison.Ordinal)).ToList();
         var line = Assert.Single(said);
         Assert.Contains("clustering cannot run on this machine", line.Message, StringComparison.Ordinal);
         Assert.Equal(3, logs.Lines.Count(l => l.Level == LogLevel.Debug && l.Message.Contains("waits for the machine", StringComparison.Ordinal)));
-        Assert.Equal(0L, library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
+        Assert.Equal(0L, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE state = 'failed'"));
     }
 }

@@ -15,14 +15,14 @@ public sealed class NativeMemoryCollection;
 [Collection(nameof(NativeMemoryTests))]
 public sealed class NativeMemoryTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [CorpusFact]
     public async Task Thousands_of_prepare_calls_keep_native_memory_flat()
     {
-        var photo = context.ScratchFile("photo.png");
+        var photo = _context.ScratchFile("photo.png");
         TestPng.Write(photo, 160, 120, (x, y) => ((byte)x, (byte)y, (byte)(x + y)));
         // Small files keep thousands of calls within seconds; every format family and path is still exercised.
         // The HEIF sample is HEVC: on a machine without an HEVC decoder it waits instead, so an AVIF stands in for the family.
@@ -36,14 +36,14 @@ public sealed class NativeMemoryTests(ITestOutputHelper output) : IDisposable
         async Task Round(int i)
         {
             var path = photos[i % photos.Length];
-            await context.Preparation.PrepareEncoderInputAsync(path, spec, buffer, default);
+            await _context.Preparation.PrepareEncoderInputAsync(path, spec, buffer, default);
             calls++;
             if (i % 4 == 0)
             {
                 calls += 3;
-                await context.Preparation.PrepareVlmImageAsync(path, small, default);
-                await context.Preparation.GrayscaleThumbnailAsync(path, 9, 8, default);
-                await Assert.ThrowsAsync<PhotoRejectedException>(() => context.Preparation.ReadHeaderAsync(broken, default));
+                await _context.Preparation.PrepareVlmImageAsync(path, small, default);
+                await _context.Preparation.GrayscaleThumbnailAsync(path, 9, 8, default);
+                await Assert.ThrowsAsync<PhotoRejectedException>(() => _context.Preparation.ReadHeaderAsync(broken, default));
             }
         }
 

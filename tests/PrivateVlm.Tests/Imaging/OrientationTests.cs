@@ -7,9 +7,9 @@ namespace PrivateVlm.Tests.Imaging;
 public sealed class OrientationTests : IDisposable
 {
     private const double SamePicture = 0.95;
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     [CorpusTheory]
     [InlineData("landscape", 2)]
@@ -34,7 +34,7 @@ public sealed class OrientationTests : IDisposable
         var correlation = ImagingTestContext.Correlation(reference, oriented);
         Assert.True(correlation > SamePicture,
             $"{shape}_{orientation} differs from {shape}_1 after auto-orientation (correlation {correlation:F3})");
-        var header = await context.Preparation.ReadHeaderAsync(Corpus.File($"exif-samples/jpg/orientation/{shape}_{orientation}.jpg"), default);
+        var header = await _context.Preparation.ReadHeaderAsync(Corpus.File($"exif-samples/jpg/orientation/{shape}_{orientation}.jpg"), default);
         Assert.Equal(orientation, header.Orientation);
         Assert.Equal(shape == "landscape", header.Width > header.Height);
     }
@@ -81,7 +81,7 @@ public sealed class OrientationTests : IDisposable
     }
 
     private Task<byte[]> Thumb(string name) =>
-        context.Preparation.GrayscaleThumbnailAsync(Corpus.File($"exif-samples/jpg/orientation/{name}"), 32, 32, default);
+        _context.Preparation.GrayscaleThumbnailAsync(Corpus.File($"exif-samples/jpg/orientation/{name}"), 32, 32, default);
 
     private static byte[] Turn(byte[] pixels, int side, Func<int, int, (int X, int Y)> source)
     {

@@ -8,9 +8,9 @@ namespace PrivateVlm.Tests.Imaging;
 public sealed class VlmImageTests : IDisposable
 {
     private const int M = VlmImageBudget.Multiple;
-    private readonly ImagingTestContext context = new();
+    private readonly ImagingTestContext _context = new();
 
-    public void Dispose() => context.Dispose();
+    public void Dispose() => _context.Dispose();
 
     public static TheoryData<int, int> Sizes() => new()
     {
@@ -63,17 +63,17 @@ public sealed class VlmImageTests : IDisposable
     [InlineData(300, 200)]
     public async Task The_jpeg_sent_has_the_planned_size_and_no_metadata(int width, int height)
     {
-        var photo = context.ScratchFile($"gen-{width}x{height}.png");
+        var photo = _context.ScratchFile($"gen-{width}x{height}.png");
         TestPng.Write(photo, width, height, (x, y) => ((byte)(x * 255 / width), (byte)(y * 255 / height), 90));
         var budget = new VlmImageBudget(300 * M * M, 1400, 80);
 
-        var image = await context.Preparation.PrepareVlmImageAsync(photo, budget, default);
+        var image = await _context.Preparation.PrepareVlmImageAsync(photo, budget, default);
 
         Assert.Equal(VlmImageSize.Fit(width, height, budget), (image.Width, image.Height));
         Assert.Equal(image.Jpeg.Length, image.Bytes);
-        var sent = context.ScratchFile($"sent-{width}x{height}.jpg");
+        var sent = _context.ScratchFile($"sent-{width}x{height}.jpg");
         await File.WriteAllBytesAsync(sent, image.Jpeg);
-        var header = await context.Preparation.ReadHeaderAsync(sent, default);
+        var header = await _context.Preparation.ReadHeaderAsync(sent, default);
         Assert.Equal(("jpeg", image.Width, image.Height, 1), (header.Format, header.Width, header.Height, header.Orientation));
         Assert.DoesNotContain("Exif", System.Text.Encoding.ASCII.GetString(image.Jpeg));
     }
@@ -82,9 +82,9 @@ public sealed class VlmImageTests : IDisposable
     public async Task A_rotated_camera_jpeg_is_sent_upright_without_its_exif()
     {
         var path = Corpus.File("exif-samples/jpg/orientation/portrait_6.jpg");
-        var header = await context.Preparation.ReadHeaderAsync(path, default);
+        var header = await _context.Preparation.ReadHeaderAsync(path, default);
 
-        var image = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        var image = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
 
         Assert.True(header.Height > header.Width);
         Assert.Equal(VlmImageSize.Fit(header.Width, header.Height, VlmImageBudget.Default), (image.Width, image.Height));
@@ -95,8 +95,8 @@ public sealed class VlmImageTests : IDisposable
     public async Task Higher_quality_costs_more_bytes()
     {
         var path = Corpus.File("exif-samples/jpg/orientation/landscape_1.jpg");
-        var low = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default with { Quality = 40 }, default);
-        var high = await context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default with { Quality = 95 }, default);
+        var low = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default with { Quality = 40 }, default);
+        var high = await _context.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default with { Quality = 95 }, default);
 
         Assert.Equal((low.Width, low.Height), (high.Width, high.Height));
         Assert.True(high.Bytes > low.Bytes * 1.5, $"Q95 {high.Bytes} bytes vs Q40 {low.Bytes} bytes");

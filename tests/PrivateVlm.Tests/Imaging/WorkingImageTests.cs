@@ -18,9 +18,9 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
     private static readonly EncoderInputSpec Spec = EncoderInputSpec.Clip224;
     private const float OneLevel = 1f / 255 / 0.26f; // one 8-bit step after normalisation
 
-    private readonly ImagingTestContext direct = new();
+    private readonly ImagingTestContext _direct = new();
 
-    public void Dispose() => direct.Dispose();
+    public void Dispose() => _direct.Dispose();
 
     public static TheoryData<string> Photos => new()
     {
@@ -59,7 +59,7 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_photo_rewritten_in_place_is_decoded_again()
     {
-        var path = direct.ScratchFile("rewritten.png");
+        var path = _direct.ScratchFile("rewritten.png");
         TestPng.Write(path, 640, 480, (_, _) => (255, 0, 0));
         using var imaging = Planned(new ImagingOptions());
 
@@ -76,8 +76,8 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Over_its_memory_bound_the_least_recently_used_photo_goes_and_is_decoded_again_when_asked()
     {
-        var first = direct.ScratchFile("first.png");
-        var second = direct.ScratchFile("second.png");
+        var first = _direct.ScratchFile("first.png");
+        var second = _direct.ScratchFile("second.png");
         TestPng.Write(first, 640, 480, (x, _) => ((byte)(x / 3), 0, 0));
         TestPng.Write(second, 640, 480, (_, y) => (0, (byte)(y / 2), 0));
         using var imaging = Planned(new ImagingOptions { WorkingImageMemory = 1 });
@@ -87,14 +87,14 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1, imaging.WorkingImages.Photos);
 
         var again = await imaging.PrepareVlmImageAsync(Job(first, "quick", photoId: 1), VlmImageBudget.Default, default);
-        var own = await direct.Preparation.PrepareVlmImageAsync(first, VlmImageBudget.Default, default);
+        var own = await _direct.Preparation.PrepareVlmImageAsync(first, VlmImageBudget.Default, default);
         Assert.Equal((own.Width, own.Height), (again.Width, again.Height));
     }
 
     [Fact]
     public async Task A_working_image_nobody_asks_for_within_its_lifetime_is_dropped()
     {
-        var path = direct.ScratchFile("member.png");
+        var path = _direct.ScratchFile("member.png");
         TestPng.Write(path, 640, 480, (x, y) => ((byte)x, (byte)y, 0));
         var clock = new ManualClock();
         using var imaging = Planned(new ImagingOptions { WorkingImageLifetime = TimeSpan.FromMinutes(10) }, clock);
@@ -120,9 +120,9 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
         var deep = await imaging.PrepareVlmImageAsync(Job(path, "deep"), VlmImageBudget.Default, default);
         Assert.Equal(0, imaging.WorkingImages.Photos); // both tiers took theirs: the working image is gone
 
-        var ownTensor = await direct.Preparation.PrepareEncoderInputAsync(path, Spec, default);
-        var ownHashes = await PhotoHashes.OfPhotoAsync(direct.Preparation, path, default);
-        var ownJpeg = await direct.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
+        var ownTensor = await _direct.Preparation.PrepareEncoderInputAsync(path, Spec, default);
+        var ownHashes = await PhotoHashes.OfPhotoAsync(_direct.Preparation, path, default);
+        var ownJpeg = await _direct.Preparation.PrepareVlmImageAsync(path, VlmImageBudget.Default, default);
 
         Assert.Same(quick, deep);
         Assert.Equal((ownJpeg.Width, ownJpeg.Height), (quick.Width, quick.Height));
@@ -146,10 +146,10 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
 
     private async Task<byte[]> Pixels(VlmImage image)
     {
-        var file = direct.ScratchFile(Guid.NewGuid().ToString("N") + ".jpg");
+        var file = _direct.ScratchFile(Guid.NewGuid().ToString("N") + ".jpg");
         await File.WriteAllBytesAsync(file, image.Jpeg);
-        var header = await direct.Preparation.ReadHeaderAsync(file, default);
-        return await direct.Preparation.GrayscaleThumbnailAsync(file, header.Width, header.Height, default);
+        var header = await _direct.Preparation.ReadHeaderAsync(file, default);
+        return await _direct.Preparation.GrayscaleThumbnailAsync(file, header.Width, header.Height, default);
     }
 
     private static double Correlation(float[] a, float[] b)

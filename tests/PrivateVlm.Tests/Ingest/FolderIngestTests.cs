@@ -12,7 +12,7 @@ public sealed class FolderIngestTests : IDisposable
     private static string SamplePhoto => PhotoFactory.CorpusJpegs()[0];
 
     [CorpusFact]
-    public async Task IdenticalBytesUnderTwoNamesAreOnePhotoAnalysedOnce()
+    public async Task Identical_bytes_under_two_names_are_one_photo_analysed_once()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
 
@@ -27,7 +27,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task AFileWrittenSlowlyIsReadOnlyOnceComplete()
+    public async Task A_file_written_slowly_is_read_only_once_complete()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         var bytes = PhotoFactory.Variant(SamplePhoto, 1);
@@ -52,7 +52,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task RenameAndMoveUpdateThePathWithoutAnalysingAgain()
+    public async Task Rename_and_move_update_the_path_without_analysing_again()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         var original = _library.Drop(SamplePhoto, "IMG_0001.jpg");
@@ -77,7 +77,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task ADeletedFileIsMarkedDeletedAndItsResultsAreKept()
+    public async Task A_deleted_file_is_marked_deleted_and_its_results_are_kept()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         var path = _library.Drop(SamplePhoto, "gone.jpg");
@@ -92,7 +92,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task HiddenPartialAndPlaceholderFilesAreNeverRead()
+    public async Task Hidden_partial_and_placeholder_files_are_never_read()
     {
         var ignored = new[] { ".hidden.jpg", "._IMG_0001.jpg", ".DS_Store", "IMG_0002.jpg.part", "IMG_0003.jpg.crdownload", "IMG_0004.jpg.download", ".IMG_0005.jpg.icloud", Path.Combine(".git", "x.jpg") };
         foreach (var name in ignored)
@@ -108,7 +108,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task SymlinksNeverLeadOutOfTheWatchedFolderAndLoopsDoNotHang()
+    public async Task Symlinks_never_lead_out_of_the_watched_folder_and_loops_do_not_hang()
     {
         var outside = Path.Combine(_library.Root, "outside.jpg");
         File.Copy(SamplePhoto, outside);
@@ -128,7 +128,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task EmptyAndNonImageFilesEndWithAClearErrorWhileOthersAreProcessed()
+    public async Task Empty_and_non_image_files_end_with_a_clear_error_while_others_are_processed()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library);
         _library.Write("empty.jpg", []);
@@ -146,7 +146,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task APipeInTheFolderIsRecordedAndNeverOpened()
+    public async Task A_pipe_in_the_folder_is_recorded_and_never_opened()
     {
         var fifo = Path.Combine(_library.Inbox, "pipe.jpg");
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
@@ -165,7 +165,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task AUserHoldingTheWriteLockDelaysIngestButDoesNotFailIt()
+    public async Task A_user_holding_the_write_lock_delays_ingest_but_does_not_fail_it()
     {
         await using var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Database:BusyTimeout"] = "00:00:00.200" });
         _library.Drop(SamplePhoto, "before.jpg");
@@ -193,7 +193,7 @@ public sealed class FolderIngestTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task AFolderWhoseNameIsNotUtf8IsReportedAtStartUpNotSkippedInSilence()
+    public async Task A_folder_whose_name_is_not_UTF_8_is_reported_at_start_up_not_skipped_in_silence()
     {
         // Made while the daemon is off, so only the start-up scan can find it (Latin-1 "album-été": bytes E9).
         RunShell("d=\"$1/$(printf 'album-\\351t\\351')\"; mkdir \"$d\" && cp \"$0\" \"$d/inside.jpg\"", SamplePhoto, _library.Inbox);

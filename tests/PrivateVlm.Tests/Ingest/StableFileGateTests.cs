@@ -13,7 +13,7 @@ public sealed class StableFileGateTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [Fact]
-    public async Task APathObservedManyTimesIsHeldOnceUntilIngestTakesIt()
+    public async Task A_path_observed_many_times_is_held_once_until_ingest_takes_it()
     {
         var photo = _library.Write("burst.jpg", [0xFF, 0xD8, 0xFF]);
         using var gate = await StartAsync(TimeSpan.FromMilliseconds(100));
@@ -33,7 +33,7 @@ public sealed class StableFileGateTests : IDisposable
     }
 
     [Fact]
-    public async Task AFileDeletedBeforeItsWindowEndsIsNeitherHeldNorReleased()
+    public async Task A_file_deleted_before_its_window_ends_is_neither_held_nor_released()
     {
         var photo = _library.Write("gone.jpg", [0xFF, 0xD8, 0xFF]);
         using var gate = await StartAsync(TimeSpan.FromMilliseconds(200));
@@ -50,7 +50,7 @@ public sealed class StableFileGateTests : IDisposable
     }
 
     [Fact]
-    public async Task TheCountNeverExceedsThePathsObservedWhileIngestTakesThemConcurrently()
+    public async Task The_count_never_exceeds_the_paths_observed_while_ingest_takes_them_concurrently()
     {
         const int count = 2000;
         var paths = Enumerable.Range(0, count).Select(i => _library.Write($"IMG_{i:D4}.jpg", [0xFF, 0xD8, (byte)i])).ToList();

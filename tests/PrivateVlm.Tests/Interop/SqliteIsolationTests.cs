@@ -13,7 +13,7 @@ public sealed class SqliteIsolationTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [Fact]
-    public async Task OpeningTheDatabaseAfterLibvipsIsLoadedDoesNotCrash()
+    public async Task Opening_the_database_after_libvips_is_loaded_does_not_crash()
     {
         using (var daemon = DaemonProcess.Start(_library))
         {

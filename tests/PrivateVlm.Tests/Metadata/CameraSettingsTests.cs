@@ -7,9 +7,9 @@ namespace PrivateVlm.Tests.Metadata;
 
 public sealed class CameraSettingsTests : IDisposable
 {
-    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("privatevlm-camera-");
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("privatevlm-camera-");
 
-    public void Dispose() => folder.Delete(recursive: true);
+    public void Dispose() => _folder.Delete(recursive: true);
 
     [Fact]
     public void Aperture_and_shutter_come_from_apex_values_when_fnumber_and_exposure_time_are_absent()
@@ -23,7 +23,7 @@ public sealed class CameraSettingsTests : IDisposable
             .. Tiff(([new Entry(0x8827, 3, 1, 200), new Entry(0x9201, 10, 1, rationals + 8), new Entry(0x9202, 5, 1, rationals), new Entry(0x920A, 5, 1, rationals + 16)], 0))[8..],
             .. Rational(4, 1), .. Rational(7, 1), .. Rational(50, 1),
         ];
-        var path = Path.Combine(folder.FullName, "apex.jpg");
+        var path = Path.Combine(_folder.FullName, "apex.jpg");
         File.WriteAllBytes(path, Jpeg(32, 24, ExifSegment(tiff)));
 
         var metadata = new PhotoMetadataReader().Read(path);

@@ -5,9 +5,9 @@ namespace PrivateVlm.Tests.Metadata;
 
 public sealed class CaptureTimeTests : IDisposable
 {
-    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("privatevlm-capturetime-");
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("privatevlm-capturetime-");
 
-    public void Dispose() => folder.Delete(recursive: true);
+    public void Dispose() => _folder.Delete(recursive: true);
 
     [CorpusFact]
     public void Photo_with_an_offset_tag_gets_local_time_offset_and_sub_seconds()
@@ -35,7 +35,7 @@ public sealed class CaptureTimeTests : IDisposable
     [InlineData("2024-01-15T10:00:00Z", "2024-01-15T11:00:00", 1)]
     public void Photo_without_exif_time_takes_its_mtime_with_the_zone_offset_of_that_instant(string modifiedUtc, string expectedLocal, int expectedOffsetHours)
     {
-        var path = Path.Combine(folder.FullName, "no-exif.png");
+        var path = Path.Combine(_folder.FullName, "no-exif.png");
         File.Copy(Corpus.Files("near-dup/burst", "*.png").First(), path);
         File.SetLastWriteTimeUtc(path, DateTime.Parse(modifiedUtc, null, System.Globalization.DateTimeStyles.AdjustToUniversal));
         var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");

@@ -20,9 +20,9 @@ public sealed record CorpusReading(string RelativePath, JsonElement Exiftool, Ph
 /// </summary>
 public sealed class CorpusReadings
 {
-    private readonly Lazy<IReadOnlyList<CorpusReading>> readings = new(ReadAll);
+    private readonly Lazy<IReadOnlyList<CorpusReading>> _readings = new(ReadAll);
 
-    public IReadOnlyList<CorpusReading> All => readings.Value;
+    public IReadOnlyList<CorpusReading> All => _readings.Value;
 
     private static IReadOnlyList<CorpusReading> ReadAll()
     {
@@ -56,13 +56,13 @@ public sealed class CorpusReadings
 /// </summary>
 internal sealed class FieldAgreement(string name)
 {
-    private readonly List<string> mismatches = [];
+    private readonly List<string> _mismatches = [];
 
     public int Checked { get; private set; }
 
     public int Compared { get; private set; }
 
-    public IReadOnlyList<string> Mismatches => mismatches;
+    public IReadOnlyList<string> Mismatches => _mismatches;
 
     public void Check(CorpusReading photo, object? exiftool, object? reader, bool agree)
     {
@@ -74,16 +74,16 @@ internal sealed class FieldAgreement(string name)
 
         if (!agree)
         {
-            mismatches.Add($"{photo.RelativePath}: exiftool {exiftool ?? "(none)"}, reader {reader ?? "(none)"}");
+            _mismatches.Add($"{photo.RelativePath}: exiftool {exiftool ?? "(none)"}, reader {reader ?? "(none)"}");
         }
     }
 
-    public string Summary => $"{name}: {Compared} files with a value compared ({Checked} photos checked), {mismatches.Count} mismatches";
+    public string Summary => $"{name}: {Compared} files with a value compared ({Checked} photos checked), {_mismatches.Count} mismatches";
 
     public void AssertAgrees(ITestOutputHelper output, int minimumCompared)
     {
         output.WriteLine(Summary);
-        Assert.True(mismatches.Count == 0, Summary + Environment.NewLine + string.Join(Environment.NewLine, mismatches));
+        Assert.True(_mismatches.Count == 0, Summary + Environment.NewLine + string.Join(Environment.NewLine, _mismatches));
         Assert.True(Compared >= minimumCompared, $"{Summary}: expected at least {minimumCompared} files with this field");
     }
 }

@@ -16,10 +16,10 @@ public sealed class HostileInputTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("privatevlm-metadata-");
-    private readonly PhotoMetadataReader reader = new();
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("privatevlm-metadata-");
+    private readonly PhotoMetadataReader _reader = new();
 
-    public void Dispose() => folder.Delete(recursive: true);
+    public void Dispose() => _folder.Delete(recursive: true);
 
     [Fact]
     public async Task Zero_byte_file_is_rejected_as_empty()
@@ -273,7 +273,7 @@ public sealed class HostileInputTests : IDisposable
 
     private string Write(string name, byte[] bytes)
     {
-        var path = Path.Combine(folder.FullName, name);
+        var path = Path.Combine(_folder.FullName, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -295,7 +295,7 @@ public sealed class HostileInputTests : IDisposable
 
     private async Task<(PhotoMetadata? Metadata, Exception? Failure)> ReadWithinAsync(string path)
     {
-        var read = Task.Run(() => reader.Read(path));
+        var read = Task.Run(() => _reader.Read(path));
         var finished = await Task.WhenAny(read, Task.Delay(Patience));
         Assert.True(finished == read, $"{Path.GetFileName(path)}: no answer within {Patience.TotalSeconds} s");
         return read.IsCompletedSuccessfully ? (read.Result, null) : (null, read.Exception!.InnerException);

@@ -34,28 +34,28 @@ public sealed class L0AgreementSet : IDisposable
     private static readonly string[] Extensions =
         ["jpg", "jpeg", "heic", "heif", "avif", "png", "tif", "tiff", "webp", "jxl", "dng", "cr2", "cr3", "nef", "arw", "raf", "orf", "rw2"];
 
-    private readonly Lazy<IReadOnlyList<L0Reading>> readings;
-    private readonly DirectoryInfo generated = Directory.CreateTempSubdirectory("privatevlm-l0-agreement-");
+    private readonly Lazy<IReadOnlyList<L0Reading>> _readings;
+    private readonly DirectoryInfo _generated = Directory.CreateTempSubdirectory("privatevlm-l0-agreement-");
 
-    public L0AgreementSet() => readings = new(ReadAll);
+    public L0AgreementSet() => _readings = new(ReadAll);
 
     public static string? MissingTool =>
         !Corpus.IsPresent ? Corpus.AbsentMessage
         : !OnPath("exiftool") ? ExiftoolReference.InstallHint
         : null;
 
-    public IReadOnlyList<L0Reading> All => readings.Value;
+    public IReadOnlyList<L0Reading> All => _readings.Value;
 
     /// <summary>Notes about files that could not be made here (e.g. libvips without a JPEG XL writer).</summary>
     public List<string> Notes { get; } = [];
 
-    public void Dispose() => generated.Delete(recursive: true);
+    public void Dispose() => _generated.Delete(recursive: true);
 
     private IReadOnlyList<L0Reading> ReadAll()
     {
         MakeMissingFiles();
         var zone = TimeZoneInfo.FindSystemTimeZoneById(Zone);
-        var records = Scan(Corpus.Root).Concat(Scan(generated.FullName)).ToDictionary(r => r.Path, r => r.Record, StringComparer.Ordinal);
+        var records = Scan(Corpus.Root).Concat(Scan(_generated.FullName)).ToDictionary(r => r.Path, r => r.Record, StringComparer.Ordinal);
         var reader = new PhotoMetadataReader(new ZoneOnly(zone));
         var all = new List<L0Reading>();
         foreach (var (path, record) in records.OrderBy(pair => pair.Key, StringComparer.Ordinal))
@@ -79,8 +79,8 @@ public sealed class L0AgreementSet : IDisposable
                 failure = ex;
             }
 
-            var name = path.StartsWith(generated.FullName, StringComparison.Ordinal)
-                ? "(made here)/" + Path.GetRelativePath(generated.FullName, path)
+            var name = path.StartsWith(_generated.FullName, StringComparison.Ordinal)
+                ? "(made here)/" + Path.GetRelativePath(_generated.FullName, path)
                 : Path.GetRelativePath(Corpus.Root, path);
             all.Add(new L0Reading(name, record, sidecar, metadata, failure));
         }
@@ -95,7 +95,7 @@ public sealed class L0AgreementSet : IDisposable
         var plain = Corpus.Files("near-dup/ukbench/base", "*.jpg").First();
         string Made(string name, string source)
         {
-            var path = Path.Combine(generated.FullName, name);
+            var path = Path.Combine(_generated.FullName, name);
             File.Copy(source, path);
             return path;
         }
@@ -116,22 +116,22 @@ public sealed class L0AgreementSet : IDisposable
 
         // Sidecars, both conventions: darktable IMG_1234.JPG.xmp, Lightroom/digiKam IMG_1234.xmp. They win over the photo.
         Exiftool(Made("IMG_2001.jpg", camera), ["-EXIF:DateTimeOriginal=2015:05:05 05:05:05"]);
-        ExiftoolCreate(Path.Combine(generated.FullName, "IMG_2001.xmp"),
+        ExiftoolCreate(Path.Combine(_generated.FullName, "IMG_2001.xmp"),
             ["-XMP-exif:DateTimeOriginal=2015:06:06 16:16:16+01:00", "-XMP-xmp:Rating=4", "-XMP-dc:Subject=harbour", "-XMP-dc:Subject=boats",
              "-XMP-dc:Title=Harbour at dusk", "-XMP-exif:GPSLatitude=54.32", "-XMP-exif:GPSLongitude=-10.13"]);
         Made("IMG_2002.JPG", plain);
-        ExiftoolCreate(Path.Combine(generated.FullName, "IMG_2002.JPG.xmp"),
+        ExiftoolCreate(Path.Combine(_generated.FullName, "IMG_2002.JPG.xmp"),
             ["-XMP-xmp:CreateDate=2014:04:04 14:14:14", "-XMP-dc:Description=Kitchen table", "-XMP-xmp:Rating=2"]);
 
         // JPEG XL: a bare codestream from libvips (no EXIF), and the ISO BMFF container with EXIF that exiftool writes.
-        var jxl = Path.Combine(generated.FullName, "vips.jxl");
+        var jxl = Path.Combine(_generated.FullName, "vips.jxl");
         if (!OnPath("vips") || !Run("vips", ["copy", Corpus.File("exif-samples/jpg/gps/DSCN0010.jpg"), jxl]) || !File.Exists(jxl))
         {
             Notes.Add("no JPEG XL made: libvips (vips) with a JPEG XL writer is not installed");
         }
         else
         {
-            var withExif = Path.Combine(generated.FullName, "container-exif.jxl");
+            var withExif = Path.Combine(_generated.FullName, "container-exif.jxl");
             File.Copy(jxl, withExif);
             Exiftool(withExif, ["-m", "-tagsfromfile", Corpus.File("exif-samples/jpg/gps/DSCN0010.jpg"), "-EXIF:all"]);
         }

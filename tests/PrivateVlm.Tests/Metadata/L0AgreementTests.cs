@@ -153,15 +153,15 @@ public sealed class L0AgreementTests(L0AgreementSet set, ITestOutputHelper outpu
 
     private sealed class Tally(string name)
     {
-        private readonly List<string> mismatches = [];
+        private readonly List<string> _mismatches = [];
 
         public int Compared { get; private set; }
 
-        public IReadOnlyList<string> Mismatches => mismatches;
+        public IReadOnlyList<string> Mismatches => _mismatches;
 
-        public double Agreement => Compared == 0 ? 1 : 1 - (double)mismatches.Count / Compared;
+        public double Agreement => Compared == 0 ? 1 : 1 - (double)_mismatches.Count / Compared;
 
-        public string Summary => $"{name}: {Compared - mismatches.Count}/{Compared} agree ({100 * Agreement:F1}%)";
+        public string Summary => $"{name}: {Compared - _mismatches.Count}/{Compared} agree ({100 * Agreement:F1}%)";
 
         public void Check(L0Reading photo, object? exiftool, object? reader, bool agree)
         {
@@ -173,7 +173,7 @@ public sealed class L0AgreementTests(L0AgreementSet set, ITestOutputHelper outpu
             Compared++;
             if (!agree)
             {
-                mismatches.Add($"{photo.Name}: exiftool {exiftool ?? "(none)"}, L0 {reader ?? "(none)"}");
+                _mismatches.Add($"{photo.Name}: exiftool {exiftool ?? "(none)"}, L0 {reader ?? "(none)"}");
             }
         }
     }

@@ -18,7 +18,7 @@ namespace PrivateVlm.Tests.Metadata;
 /// </summary>
 public sealed class MalformedCorpusFileTests
 {
-    private readonly PhotoMetadataReader reader = new();
+    private readonly PhotoMetadataReader _reader = new();
 
     [CorpusTheory]
     [InlineData("exif-samples/jpg/invalid/image00971.jpg", 636, 227)]
@@ -30,7 +30,7 @@ public sealed class MalformedCorpusFileTests
     [InlineData("exif-samples/jpg/invalid/image02206.jpg", 65, 65)]
     public void Jpeg_without_exif_is_read_with_its_size_and_its_xmp_capture_time(string file, int width, int height)
     {
-        var metadata = reader.Read(Corpus.File(file));
+        var metadata = _reader.Read(Corpus.File(file));
 
         Assert.Equal(("JPEG", width, height), (metadata.Format, metadata.Width, metadata.Height));
         // Photoshop saved these without EXIF; the capture time survives only in XMP, with its offset.
@@ -42,7 +42,7 @@ public sealed class MalformedCorpusFileTests
     [CorpusFact]
     public void Jpeg_with_damaged_pixels_keeps_its_camera_metadata()
     {
-        var metadata = reader.Read(Corpus.File("exif-samples/jpg/corrupted.jpg"));
+        var metadata = _reader.Read(Corpus.File("exif-samples/jpg/corrupted.jpg"));
 
         Assert.Equal(("OLYMPUS IMAGING CORP.", "u1020,S1020", 3648, 2736), (metadata.Make, metadata.Model, metadata.Width, metadata.Height));
         Assert.Equal(("exif:DateTimeOriginal", new DateTime(2015, 9, 8, 11, 2, 17)), (metadata.TakenAtSource, metadata.TakenAtLocal));
@@ -51,7 +51,7 @@ public sealed class MalformedCorpusFileTests
     [CorpusFact]
     public void Heif_with_truncated_image_data_keeps_its_primary_item_size()
     {
-        var metadata = reader.Read(Corpus.File("heic/truncated.heic"));
+        var metadata = _reader.Read(Corpus.File("heic/truncated.heic"));
 
         Assert.Equal(("HEIF", 64, 64), (metadata.Format, metadata.Width, metadata.Height));
     }
@@ -62,7 +62,7 @@ public sealed class MalformedCorpusFileTests
     [InlineData("near-dup/ukbench/variants/ukbench09268_corrupt.jpg", "not a photo: file format could not be determined")]
     public void Unreadable_files_are_rejected_with_a_clear_message(string file, string message)
     {
-        var rejection = Assert.Throws<PhotoRejectedException>(() => reader.Read(Corpus.File(file)));
+        var rejection = Assert.Throws<PhotoRejectedException>(() => _reader.Read(Corpus.File(file)));
 
         Assert.StartsWith(message, rejection.Message);
     }
@@ -74,7 +74,7 @@ public sealed class MalformedCorpusFileTests
     {
         // Their Apple maker notes hold entries MetadataExtractor cannot type; L0 reads nothing from maker notes, so
         // that is not worth a warning on every iPhone photo.
-        Assert.Empty(reader.Read(Corpus.File(file)).Warnings);
+        Assert.Empty(_reader.Read(Corpus.File(file)).Warnings);
     }
 
     [CorpusFact]
@@ -82,7 +82,7 @@ public sealed class MalformedCorpusFileTests
     {
         // MetadataExtractor 2.4.3 throws ArgumentOutOfRangeException on this file (an 'ipma' association past the end
         // of 'ipco'); the reader falls back to its own walk of the item boxes and says so in the warnings.
-        var metadata = reader.Read(Corpus.File("exif-samples/heic/mobile/HMD_Nokia_8.3_5G_hdr.heif"));
+        var metadata = _reader.Read(Corpus.File("exif-samples/heic/mobile/HMD_Nokia_8.3_5G_hdr.heif"));
 
         Assert.Equal(("HEIF", 4608, 3456, 1), (metadata.Format, metadata.Width, metadata.Height, metadata.Orientation));
         Assert.Equal(40.6629935, metadata.Latitude!.Value, 6);

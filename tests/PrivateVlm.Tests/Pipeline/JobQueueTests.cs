@@ -18,7 +18,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task OnlyConfiguredStagesGetJobsAndANextStageIsQueuedWhenItsPrerequisiteIsDone()
+    public async Task Only_configured_stages_get_jobs_and_a_next_stage_is_queued_when_its_prerequisite_is_done()
     {
         var first = new TestStage("first");
         var second = new TestStage("second", ["first"]);
@@ -38,7 +38,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task AResultOutdatedAtCommitIsUndoneAloneAndItsJobRunsAgainWithoutChargingAnAttempt()
+    public async Task A_result_outdated_at_commit_is_undone_alone_and_its_job_runs_again_without_charging_an_attempt()
     {
         var describe = new TestStage("describe") { Policy = StagePolicy.Default with { BatchSize = 2 } };
         var next = new TestStage("next", ["describe"]);
@@ -72,7 +72,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task APrerequisiteThatIsNotConfiguredDoesNotBlockTheStagesAfterIt()
+    public async Task A_prerequisite_that_is_not_configured_does_not_block_the_stages_after_it()
     {
         var metadata = new TestStage("metadata");
         var embedding = new TestStage("embedding", ["metadata"]) { Configured = false };
@@ -87,7 +87,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task AttemptsAreCountedAtClaimAndTransientFailuresBackOffThenFail()
+    public async Task Attempts_are_counted_at_claim_and_transient_failures_back_off_then_fail()
     {
         var stage = new TestStage("flaky") { Policy = StagePolicy.Default with { MaxAttempts = 2 } };
         var queue = Queue(stage);
@@ -111,7 +111,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task ARejectedPhotoFailsAtOnceWithItsError()
+    public async Task A_rejected_photo_fails_at_once_with_its_error()
     {
         var stage = new TestStage("strict");
         var queue = Queue(stage);
@@ -124,7 +124,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task StartUpRecoveryRequeuesInterruptedJobsAndQuarantinesAPhotoThatKeepsKillingTheProcess()
+    public async Task Start_up_recovery_requeues_interrupted_jobs_and_quarantines_a_photo_that_keeps_killing_the_process()
     {
         var stage = new TestStage("crashy") { Policy = StagePolicy.Default with { MaxAttempts = 2 } };
         var queue = Queue(stage);
@@ -146,7 +146,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task JobsInFlightTogetherAtACrashAreNotChargedAndRunOneAtATimeBeforeAnythingElse()
+    public async Task Jobs_in_flight_together_at_a_crash_are_not_charged_and_run_one_at_a_time_before_anything_else()
     {
         var metadata = new TestStage("metadata") { Policy = StagePolicy.Default with { BatchSize = 16 } };
         var quick = new TestStage("quick", ["metadata"]);
@@ -191,7 +191,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task APhotoThatKeepsCrashingTheProcessIsQuarantinedAndTheOnesBesideItAreNot()
+    public async Task A_photo_that_keeps_crashing_the_process_is_quarantined_and_the_ones_beside_it_are_not()
     {
         var stage = new TestStage("decode") { Policy = StagePolicy.Default with { MaxAttempts = 3, BatchSize = 8 } };
         var queue = Queue(stage);
@@ -230,7 +230,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task AWorkerThatLostItsLeaseCannotWriteItsResult()
+    public async Task A_worker_that_lost_its_lease_cannot_write_its_result()
     {
         var stage = new TestStage("slow") { Policy = StagePolicy.Default with { Lease = TimeSpan.FromMinutes(1), TimeLimit = TimeSpan.FromSeconds(10) } };
         var queue = Queue(stage);
@@ -250,7 +250,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task PostponingDoesNotCountTheAttemptAgainstThePhoto()
+    public async Task Postponing_does_not_count_the_attempt_against_the_photo()
     {
         var stage = new TestStage("vlm") { Policy = StagePolicy.Default with { MaxAttempts = 1 } };
         var queue = Queue(stage);
@@ -269,7 +269,7 @@ public sealed class JobQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task NewestPhotosComeFirstButTheBacklogStillDrains()
+    public async Task Newest_photos_come_first_but_the_backlog_still_drains()
     {
         var stage = new TestStage("quick");
         var queue = Queue(stage);

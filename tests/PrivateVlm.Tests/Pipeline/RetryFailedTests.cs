@@ -9,7 +9,7 @@ public sealed class RetryFailedTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [CorpusFact]
-    public async Task FailedJobsOfEveryStageGoBackInOneCommandAndThenSucceed()
+    public async Task Failed_jobs_of_every_stage_go_back_in_one_command_and_then_succeed()
     {
         // Every answer breaks the schema: each photo's quick and deep passes fail for good (asked twice each).
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "10", "--fault", "schema-invalid");
@@ -64,7 +64,7 @@ public sealed class RetryFailedTests : IDisposable
     }
 
     [Fact]
-    public async Task RetryNeedsToBeToldWhatAndRefusesAnUnknownStage()
+    public async Task Retry_needs_to_be_told_what_and_refuses_an_unknown_stage()
     {
         var (exit, output) = await Retry("--stage", "quick");
         Assert.Equal(2, exit);

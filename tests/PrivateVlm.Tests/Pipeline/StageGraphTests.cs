@@ -7,7 +7,7 @@ namespace PrivateVlm.Tests.Pipeline;
 public sealed class StageGraphTests
 {
     [Fact]
-    public async Task TheDaemonRegistersEveryStageOfTheGraphWithTheGraphsPrerequisites()
+    public async Task The_daemon_registers_every_stage_of_the_graph_with_the_graphs_prerequisites()
     {
         using var library = new TempLibrary();
         await using var daemon = await InProcessDaemon.StartAsync(library);
@@ -18,7 +18,7 @@ public sealed class StageGraphTests
     }
 
     [Fact]
-    public void AStageThatWaitsForMoreThanTheGraphGivesItIsRefused()
+    public void A_stage_that_waits_for_more_than_the_graph_gives_it_is_refused()
     {
         var metadata = new DeclaredStage(StageGraph.Metadata, []);
         var quick = new DeclaredStage(StageGraph.Quick, []);

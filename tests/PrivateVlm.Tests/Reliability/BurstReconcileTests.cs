@@ -23,7 +23,7 @@ public sealed class BurstReconcileTests : IDisposable
     public BurstReconcileTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
-    public async Task AHundredThousandEntryFolderIsReconciledInBoundedMemoryAndARescanWritesNothing()
+    public async Task A_hundred_thousand_entry_folder_is_reconciled_in_bounded_memory_and_a_rescan_writes_nothing()
     {
         var total = BurstTests.BurstSetting("PRIVATEVLM_RECONCILE_ENTRIES", 20_000);
         var small = total / 10;
@@ -73,7 +73,7 @@ public sealed class BurstReconcileTests : IDisposable
     }
 
     [Fact]
-    public async Task AFileThatCouldNotBeReadIsRetriedAtTheNextStartNotAtEveryScan()
+    public async Task A_file_that_could_not_be_read_is_retried_at_the_next_start_not_at_every_scan()
     {
         _library.Write("empty.jpg", []);
         string LastSeen() => _library.Scalar<string>("SELECT last_seen_at FROM files");

@@ -21,7 +21,7 @@ public sealed class BurstTests : IDisposable
     public BurstTests(ITestOutputHelper output) => _output = output;
 
     [CorpusFact]
-    public async Task TenThousandPhotosAppearingAtOnceOverflowTheWatcherAndAreAllRecordedOnce()
+    public async Task Ten_thousand_photos_appearing_at_once_overflow_the_watcher_and_are_all_recorded_once()
     {
         var count = BurstSetting("PRIVATEVLM_BURST_FILES", 3000);
 

@@ -15,7 +15,7 @@ public sealed class InstallScriptParityTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task InstallScriptDryRunMatchesTheVerb(bool awkwardOptions)
+    public async Task Install_script_dry_run_matches_the_verb(bool awkwardOptions)
     {
         string[] options = awkwardOptions
             ? ["--db", "~/Photo Index/a&b <1> été.db", "--process-type", "Background", "--shutdown-timeout", "60", "--prefix", "apps/../opt/private vlm/"]
@@ -33,7 +33,7 @@ public sealed class InstallScriptParityTests : IDisposable
     }
 
     [Fact]
-    public async Task UninstallScriptDryRunMatchesTheVerbAfterAnInstallWithCustomPaths()
+    public async Task Uninstall_script_dry_run_matches_the_verb_after_an_install_with_custom_paths()
     {
         var prefix = Path.Combine(_sandbox.Root, "opt & co");
         var db = Path.Combine(_sandbox.Root, "index <main>.db");
@@ -58,7 +58,7 @@ public sealed class InstallScriptParityTests : IDisposable
     }
 
     [Fact]
-    public async Task InstallScriptRefusesWhatTheVerbRefuses()
+    public async Task Install_script_refuses_what_the_verb_refuses()
     {
         var script = await RunScriptAsync("install.sh", ["--from", _sandbox.Publish, "--watch", "~someone/photos", "--dry-run"]);
 

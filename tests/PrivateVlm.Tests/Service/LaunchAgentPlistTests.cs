@@ -14,7 +14,7 @@ public sealed class LaunchAgentPlistTests : IDisposable
     private readonly ServiceSandbox _sandbox = new();
 
     [Fact]
-    public void RenderedPlistIsAWellFormedPropertyListWithEveryRequiredKey()
+    public void Rendered_plist_is_a_well_formed_property_list_with_every_required_key()
     {
         var definition = _sandbox.Definition(ServicePlatform.Launchd);
         var keys = PlistDocument.ParseTopLevel(LaunchAgentPlist.Render(definition));
@@ -42,7 +42,7 @@ public sealed class LaunchAgentPlistTests : IDisposable
     }
 
     [Fact]
-    public void ProgramArgumentsRunThePublishedApphostWithOneElementPerArgumentEvenWithSpaces()
+    public void Program_arguments_run_the_published_apphost_with_one_element_per_argument_even_with_spaces()
     {
         var definition = _sandbox.Definition(ServicePlatform.Launchd);
         var keys = PlistDocument.ParseTopLevel(LaunchAgentPlist.Render(definition));
@@ -57,7 +57,7 @@ public sealed class LaunchAgentPlistTests : IDisposable
     }
 
     [Fact]
-    public void EveryPathIsAbsoluteUnderTheFakeHomeAndNothingNeedsShellExpansion()
+    public void Every_path_is_absolute_under_the_fake_home_and_nothing_needs_shell_expansion()
     {
         var text = LaunchAgentPlist.Render(_sandbox.Definition(ServicePlatform.Launchd));
         var keys = PlistDocument.ParseTopLevel(text);
@@ -83,7 +83,7 @@ public sealed class LaunchAgentPlistTests : IDisposable
     }
 
     [Fact]
-    public void XmlSpecialCharactersInPathsSurviveTheRoundTrip()
+    public void Xml_special_characters_in_paths_survive_the_round_trip()
     {
         var odd = Path.Combine(_sandbox.Root, "Tom & Jerry <2024> 'summer'");
         Directory.CreateDirectory(odd);
@@ -102,7 +102,7 @@ public sealed class LaunchAgentPlistTests : IDisposable
     }
 
     [Fact]
-    public void PrefixMovesTheApphostAndNothingElse()
+    public void Prefix_moves_the_apphost_and_nothing_else()
     {
         var prefix = Path.Combine(_sandbox.Root, "opt", "private vlm");
         var keys = PlistDocument.ParseTopLevel(LaunchAgentPlist.Render(_sandbox.Definition(ServicePlatform.Launchd, appDirectory: prefix)));

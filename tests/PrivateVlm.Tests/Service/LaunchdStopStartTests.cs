@@ -20,7 +20,7 @@ public sealed class LaunchdStopStartTests : IDisposable
     private readonly StringWriter _output = new();
 
     [Fact]
-    public async Task ServiceVerbsAndRawLaunchctlStopAndStartTheDaemonInAnyOrderAndAStopStaysStopped()
+    public async Task Service_verbs_and_raw_launchctl_stop_and_start_the_daemon_in_any_order_and_a_stop_stays_stopped()
     {
         using var launchd = new LaunchdSimulation(Label, Target, Daemon);
         var controller = Installed(launchd);
@@ -69,7 +69,7 @@ public sealed class LaunchdStopStartTests : IDisposable
     }
 
     [Fact]
-    public async Task StopSaysSoWhenTheProgramDiesOfSigtermAndKeepAliveStartsItAgain()
+    public async Task Stop_says_so_when_the_program_dies_of_SIGTERM_and_keep_alive_starts_it_again()
     {
         // `sleep` keeps SIGTERM's default action: death by signal, which launchd does not count as a successful exit.
         using var launchd = new LaunchdSimulation(Label, Target, () => new ProcessStartInfo("sleep", ["600"]));

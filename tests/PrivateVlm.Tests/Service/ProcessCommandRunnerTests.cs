@@ -6,7 +6,7 @@ namespace PrivateVlm.Tests.Service;
 public sealed class ProcessCommandRunnerTests
 {
     [Fact]
-    public async Task RunsTheProgramWithArgumentsVerbatimAndCapturesExitCodeAndStreams()
+    public async Task Runs_the_program_with_arguments_verbatim_and_captures_exit_code_and_streams()
     {
         using var echo = new StringWriter();
         var runner = new ProcessCommandRunner(echo);
@@ -22,7 +22,7 @@ public sealed class ProcessCommandRunnerTests
     }
 
     [Fact]
-    public async Task AMissingProgramIsAClearSetupError()
+    public async Task A_missing_program_is_a_clear_setup_error()
     {
         var runner = new ProcessCommandRunner(TextWriter.Null);
 
@@ -33,7 +33,7 @@ public sealed class ProcessCommandRunnerTests
     }
 
     [Fact]
-    public async Task UserIdMatchesTheKernelsEffectiveUid()
+    public async Task User_id_matches_the_kernels_effective_uid()
     {
         // /proc/self/status "Uid:" lists real, effective, saved and fs uids; `id -u` prints the effective one.
         var uidLine = (await File.ReadAllLinesAsync("/proc/self/status")).Single(l => l.StartsWith("Uid:", StringComparison.Ordinal));
@@ -43,7 +43,7 @@ public sealed class ProcessCommandRunnerTests
     }
 
     [Fact]
-    public void ShellQuotingMakesPasteableLines()
+    public void Shell_quoting_makes_pasteable_lines()
     {
         Assert.Equal("launchctl bootstrap gui/501 '/Users/ada/Library/Launch Agents/x.plist'",
             ServiceCommand.Launchctl("bootstrap", "gui/501", "/Users/ada/Library/Launch Agents/x.plist").ToString());

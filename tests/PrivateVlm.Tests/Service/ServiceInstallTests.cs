@@ -14,7 +14,7 @@ public sealed class ServiceInstallTests : IDisposable
     [Theory]
     [InlineData(ServicePlatform.Launchd)]
     [InlineData(ServicePlatform.Systemd)]
-    public async Task InstallLandsEveryFileWhereTheDefinitionSaysAndRunsTheStartCommands(ServicePlatform platform)
+    public async Task Install_lands_every_file_where_the_definition_says_and_runs_the_start_commands(ServicePlatform platform)
     {
         var (controller, runner) = Controller(platform);
         var definition = _sandbox.Definition(platform);
@@ -50,7 +50,7 @@ public sealed class ServiceInstallTests : IDisposable
     }
 
     [Fact]
-    public async Task ReinstallReplacesThePreviousCopyAndKeepsTheDatabase()
+    public async Task Reinstall_replaces_the_previous_copy_and_keeps_the_database()
     {
         var (controller, _) = Controller(ServicePlatform.Launchd);
         var definition = _sandbox.Definition(ServicePlatform.Launchd);
@@ -67,7 +67,7 @@ public sealed class ServiceInstallTests : IDisposable
     }
 
     [Fact]
-    public async Task InstallRefusesAForeignNonEmptyPrefixBeforeStoppingAnything()
+    public async Task Install_refuses_a_foreign_non_empty_prefix_before_stopping_anything()
     {
         var prefix = Path.Combine(_sandbox.Root, "somebody else's folder");
         Directory.CreateDirectory(prefix);
@@ -83,7 +83,7 @@ public sealed class ServiceInstallTests : IDisposable
     }
 
     [Fact]
-    public async Task InstallRefusesAFolderWithoutAnApphost()
+    public async Task Install_refuses_a_folder_without_an_apphost()
     {
         var empty = Path.Combine(_sandbox.Root, "not published");
         Directory.CreateDirectory(empty);
@@ -99,7 +99,7 @@ public sealed class ServiceInstallTests : IDisposable
     [Theory]
     [InlineData(ServicePlatform.Launchd)]
     [InlineData(ServicePlatform.Systemd)]
-    public async Task UninstallRemovesDefinitionAndAppButKeepsDataUnlessPurged(ServicePlatform platform)
+    public async Task Uninstall_removes_definition_and_app_but_keeps_data_unless_purged(ServicePlatform platform)
     {
         var prefix = Path.Combine(_sandbox.Root, "custom prefix");
         var (controller, _) = Controller(platform, prefix);
@@ -129,7 +129,7 @@ public sealed class ServiceInstallTests : IDisposable
     }
 
     [Fact]
-    public async Task UninstallNeverDeletesAnAppFolderItDidNotCreate()
+    public async Task Uninstall_never_deletes_an_app_folder_it_did_not_create()
     {
         var (controller, _) = Controller(ServicePlatform.Launchd);
         var foreign = controller.Locations.AppDirectory;
@@ -143,7 +143,7 @@ public sealed class ServiceInstallTests : IDisposable
     }
 
     [Fact]
-    public async Task DryRunFilesChangeNothingButPrintTheRenderedDefinition()
+    public async Task Dry_run_files_change_nothing_but_print_the_rendered_definition()
     {
         var runner = new DryRunCommandRunner(_output);
         var locations = _sandbox.Locations(ServicePlatform.Launchd);

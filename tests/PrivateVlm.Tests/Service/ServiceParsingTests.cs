@@ -10,7 +10,7 @@ public sealed class ServiceParsingTests
     [InlineData("inbox", "/work/dir/inbox")]
     [InlineData("../inbox/./new", "/work/inbox/new")]
     [InlineData("/Volumes/Photo Disk/", "/Volumes/Photo Disk")]
-    public void UserPathsBecomeAbsolute(string input, string expected) =>
+    public void User_paths_become_absolute(string input, string expected) =>
         Assert.Equal(expected, UserPath.Resolve(input, "/Users/ada", "/work/dir", "watched folder"));
 
     [Theory]
@@ -18,7 +18,7 @@ public sealed class ServiceParsingTests
     [InlineData("$HOME/photos")]
     [InlineData("${HOME}/photos")]
     [InlineData("")]
-    public void UserPathsThatCannotBeMadeAbsoluteHonestlyAreRefused(string input) =>
+    public void User_paths_that_cannot_be_made_absolute_honestly_are_refused(string input) =>
         Assert.Throws<ServiceSetupException>(() => UserPath.Resolve(input, "/Users/ada", "/work/dir", "watched folder"));
 
     /// <summary>
@@ -26,7 +26,7 @@ public sealed class ServiceParsingTests
     /// blocks repeat "state" and "pid"-like keys that must not win over the service's own lines.
     /// </summary>
     [Fact]
-    public void LaunchctlPrintOfARunningAgentGivesStatePidAndLastExit()
+    public void Launchctl_print_of_a_running_agent_gives_state_pid_and_last_exit()
     {
         const string output = """
             gui/501/org.privatevlm.daemon = {
@@ -63,7 +63,7 @@ public sealed class ServiceParsingTests
     }
 
     [Fact]
-    public void LaunchctlPrintOfAStoppedAgentHasNoPid()
+    public void Launchctl_print_of_a_stopped_agent_has_no_pid()
     {
         var fields = LaunchctlPrint.Parse("gui/501/org.privatevlm.daemon = {\n\tstate = not running\n\tlast exit code = (never exited)\n}\n");
 
@@ -73,7 +73,7 @@ public sealed class ServiceParsingTests
     }
 
     [Fact]
-    public void SystemctlShowGivesStatesAndTreatsPidZeroAsNoProcess()
+    public void Systemctl_show_gives_states_and_treats_pid_zero_as_no_process()
     {
         var running = SystemctlShow.Parse("LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=311\nExecMainStatus=0\n");
         Assert.Equal(("loaded", "active", "running", 311, "0"), (running.LoadState, running.ActiveState, running.SubState, running.MainPid, running.ExecMainStatus));
@@ -84,7 +84,7 @@ public sealed class ServiceParsingTests
     }
 
     [Fact]
-    public void ProtectedFoldersAreRecognisedAndPicturesItselfIsNot()
+    public void Protected_folders_are_recognised_and_pictures_itself_is_not()
     {
         const string home = "/Users/ada";
         Assert.NotNull(ProtectedFolders.Explain("/Users/ada/Desktop/photos", home, "/app/privatevlm"));

@@ -11,7 +11,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     private string Plist => Path.Combine(_sandbox.Home, "Library", "LaunchAgents", "org.privatevlm.daemon.plist");
 
     [Fact]
-    public async Task LaunchdInstallPrintsBootoutEnableBootstrapAndThePlistWithoutWritingAnything()
+    public async Task Launchd_install_prints_bootout_enable_bootstrap_and_the_plist_without_writing_anything()
     {
         var run = await Verb(ServicePlatform.Launchd, "install", "--watch", _sandbox.Photos, "--platform", "launchd", "--dry-run");
 
@@ -31,7 +31,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
-    public async Task SystemdInstallPrintsStopDaemonReloadEnableNow()
+    public async Task Systemd_install_prints_stop_daemon_reload_enable_now()
     {
         var run = await Verb(ServicePlatform.Launchd, "install", "--watch", "My Photos", "--db", "~/index.db", "--process-type", "Background", "--platform", "systemd", "--dry-run");
 
@@ -62,7 +62,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     [InlineData("systemd", new[] { "restart" }, new[] { "systemctl --user restart privatevlm.service" })]
     [InlineData("systemd", new[] { "status" }, new[] { "systemctl --user show privatevlm.service -p LoadState,ActiveState,SubState,MainPID,ExecMainStatus" })]
     [InlineData("systemd", new[] { "uninstall" }, new[] { "systemctl --user disable --now privatevlm.service", "systemctl --user daemon-reload" })]
-    public async Task EveryVerbPrintsExactlyItsCommands(string platform, string[] verb, string[] expected)
+    public async Task Every_verb_prints_exactly_its_commands(string platform, string[] verb, string[] expected)
     {
         await InstallForRealWithRecordedCommands(Enum.Parse<ServicePlatform>(platform, ignoreCase: true));
         var before = _sandbox.FilesUnderHome();
@@ -75,7 +75,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
-    public async Task LaunchdStopDryRunSaysItWaitsForTheExitWithinExitTimeOut()
+    public async Task Launchd_stop_dry_run_says_it_waits_for_the_exit_within_exit_time_out()
     {
         await InstallForRealWithRecordedCommands(ServicePlatform.Launchd);
 
@@ -87,7 +87,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
-    public async Task UninstallDryRunListsWhatItWouldRemove()
+    public async Task Uninstall_dry_run_lists_what_it_would_remove()
     {
         await InstallForRealWithRecordedCommands(ServicePlatform.Launchd);
 
@@ -102,7 +102,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
-    public async Task StartBeforeInstallSaysWhatToDo()
+    public async Task Start_before_install_says_what_to_do()
     {
         var run = await Verb(ServicePlatform.Launchd, "start", "--dry-run");
 
@@ -115,7 +115,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     [InlineData("~someone/photos", "~user")]
     [InlineData("$HOME/photos", "unexpanded variable")]
     [InlineData("does-not-exist", "does not exist")]
-    public async Task InstallRefusesWatchFoldersItCannotMakeAbsoluteAndReal(string watch, string message)
+    public async Task Install_refuses_watch_folders_it_cannot_make_absolute_and_real(string watch, string message)
     {
         var run = await Verb(ServicePlatform.Launchd, "install", "--watch", watch, "--dry-run");
 
@@ -125,7 +125,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
-    public async Task InstallWarnsAboutFullDiskAccessForProtectedFolders()
+    public async Task Install_warns_about_full_disk_access_for_protected_folders()
     {
         var documents = Path.Combine(_sandbox.Home, "Documents", "Camera Roll");
         Directory.CreateDirectory(documents);
@@ -138,7 +138,7 @@ public sealed class ServiceVerbDryRunTests : IDisposable
     }
 
     [Fact]
-    public async Task StatusWithoutAHealthProbeSaysHealthIsNotAvailable()
+    public async Task Status_without_a_health_probe_says_health_is_not_available()
     {
         var status = new ServiceStatus(Target, Plist, true, true, "running", 4242, "(never exited)", "/db/privatevlm.db");
 

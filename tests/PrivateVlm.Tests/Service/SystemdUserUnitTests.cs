@@ -8,7 +8,7 @@ public sealed class SystemdUserUnitTests : IDisposable
     private readonly ServiceSandbox _sandbox = new();
 
     [Fact]
-    public void RenderedUnitHasTheSettingsThatMirrorTheLaunchAgent()
+    public void Rendered_unit_has_the_settings_that_mirror_the_launch_agent()
     {
         var unit = SystemdUnitFile.Parse(SystemdUserUnit.Render(_sandbox.Definition(ServicePlatform.Systemd)));
 
@@ -28,7 +28,7 @@ public sealed class SystemdUserUnitTests : IDisposable
     }
 
     [Fact]
-    public void ExecStartIsTheAbsoluteApphostAndQuotesPathsWithSpaces()
+    public void Exec_start_is_the_absolute_apphost_and_quotes_paths_with_spaces()
     {
         var definition = _sandbox.Definition(ServicePlatform.Systemd);
         var execStart = SystemdUnitFile.Parse(SystemdUserUnit.Render(definition))["Service"]["ExecStart"];
@@ -43,7 +43,7 @@ public sealed class SystemdUserUnitTests : IDisposable
     }
 
     [Fact]
-    public void PercentDollarQuoteAndBackslashAreEscapedForSystemd()
+    public void Percent_dollar_quote_and_backslash_are_escaped_for_systemd()
     {
         Assert.Equal("/plain/path", SystemdCommandLine.QuoteArgument("/plain/path"));
         Assert.Equal("\"/a b/c\"", SystemdCommandLine.QuoteArgument("/a b/c"));
@@ -57,13 +57,13 @@ public sealed class SystemdUserUnitTests : IDisposable
     }
 
     [Fact]
-    public void ControlCharactersAreRefusedRatherThanRenderedIntoABrokenUnit()
+    public void Control_characters_are_refused_rather_than_rendered_into_a_broken_unit()
     {
         Assert.Throws<ServiceSetupException>(() => SystemdCommandLine.QuoteArgument("/a\nExecStartPre=/bin/evil"));
     }
 
     [Fact]
-    public void UnitFolderHonoursXdgConfigHome()
+    public void Unit_folder_honours_XDG_config_home()
     {
         var config = Path.Combine(_sandbox.Root, "xdg config");
         _sandbox.Variables["XDG_CONFIG_HOME"] = config;
@@ -82,7 +82,7 @@ public sealed class SystemdUserUnitTests : IDisposable
     /// unquoting, is an executable file, which fails if the quoting of the spaced path were wrong.
     /// </summary>
     [SystemdAnalyzeFact]
-    public async Task SystemdAnalyzeAcceptsTheRenderedUnit()
+    public async Task Systemd_analyze_accepts_the_rendered_unit()
     {
         var prefix = Path.Combine(_sandbox.Root, "app 100%");
         Directory.CreateDirectory(prefix);

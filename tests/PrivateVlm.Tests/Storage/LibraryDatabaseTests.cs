@@ -22,7 +22,7 @@ public sealed class LibraryDatabaseTests : IDisposable
     [InlineData("DROP TABLE jobs")]
     [InlineData("CREATE TABLE mine (x)")]
     [InlineData("PRAGMA journal_mode = DELETE")]
-    public void ReadOnlyConnectionsCannotChangeTheDatabase(string sql)
+    public void Read_only_connections_cannot_change_the_database(string sql)
     {
         using var connection = _database.OpenReadOnly();
 
@@ -34,7 +34,7 @@ public sealed class LibraryDatabaseTests : IDisposable
     }
 
     [Fact]
-    public async Task AWriteWaitsForAnotherProcessesTransactionInsteadOfFailing()
+    public async Task A_write_waits_for_another_processes_transaction_instead_of_failing()
     {
         // A user in sqlite3 typing BEGIN IMMEDIATE holds the write lock longer than the busy timeout (200 ms here).
         using var user = new SqliteConnection($"Data Source={_library.DatabasePath};Pooling=False");
@@ -56,7 +56,7 @@ public sealed class LibraryDatabaseTests : IDisposable
     }
 
     [Fact]
-    public void TheDatabaseFileIsReadableByItsOwnerOnly()
+    public void The_database_file_is_readable_by_its_owner_only()
     {
         var mode = File.GetUnixFileMode(_library.DatabasePath);
         var folderMode = File.GetUnixFileMode(Path.GetDirectoryName(_library.DatabasePath)!);

@@ -11,7 +11,7 @@ public sealed class SchemaMigratorTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [Fact]
-    public void FreshDatabaseGetsEveryMigrationOnceInWalModeWithTheDocumentedViews()
+    public void Fresh_database_gets_every_migration_once_in_WAL_mode_with_the_documented_views()
     {
         using var connection = Open();
 
@@ -29,7 +29,7 @@ public sealed class SchemaMigratorTests : IDisposable
     }
 
     [Fact]
-    public void EditingAnAppliedMigrationIsRefusedWithAClearError()
+    public void Editing_an_applied_migration_is_refused_with_a_clear_error()
     {
         using var connection = Open();
         SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
@@ -42,7 +42,7 @@ public sealed class SchemaMigratorTests : IDisposable
     }
 
     [Fact]
-    public void AFailingMigrationLeavesNoHalfAppliedSchema()
+    public void A_failing_migration_leaves_no_half_applied_schema()
     {
         using var connection = Open();
         SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
@@ -55,7 +55,7 @@ public sealed class SchemaMigratorTests : IDisposable
     }
 
     [Fact]
-    public void ADatabaseFromANewerVersionIsRefused()
+    public void A_database_from_a_newer_version_is_refused()
     {
         using var connection = Open();
         SchemaMigrator.Apply(connection, SchemaMigrator.Embedded, TimeProvider.System);
@@ -67,7 +67,7 @@ public sealed class SchemaMigratorTests : IDisposable
     }
 
     [Fact]
-    public async Task StatusAndClustersOnADatabaseAnOlderVersionWroteSayToRestartTheDaemonAndWorkOnceItHasUpgradedIt()
+    public async Task Status_and_clusters_on_a_database_an_older_version_wrote_say_to_restart_the_daemon_and_work_once_it_has_upgraded_it()
     {
         // What a user sees after upgrading the binaries while the old daemon still runs: the newest migration missing.
         var newest = SchemaMigrator.Embedded[^1];

@@ -8,24 +8,24 @@ namespace PrivateVlm.Tests.Viewer;
 /// <summary>The daemon serves the viewer itself (Viewer:Port) and the pages follow the library while it ingests.</summary>
 public sealed partial class DaemonServedViewerTests : IDisposable
 {
-    private readonly TempLibrary library = new();
+    private readonly TempLibrary _library = new();
 
     [CorpusFact]
-    public async Task TheDaemonServesTheViewerWhileItIngests()
+    public async Task The_daemon_serves_the_viewer_while_it_ingests()
     {
         var port = FreePort();
         var environment = new Dictionary<string, string>
         {
             ["PRIVATEVLM__Viewer__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["PRIVATEVLM__Viewer__CacheFolder"] = Path.Combine(library.Root, "picture-cache"),
+            ["PRIVATEVLM__Viewer__CacheFolder"] = Path.Combine(_library.Root, "picture-cache"),
         };
         var photos = Vlm.Stages.StageSettings.Jpegs(6);
         foreach (var photo in photos.Take(3))
         {
-            library.Drop(photo);
+            _library.Drop(photo);
         }
 
-        using var daemon = DaemonProcess.Start(library, environment);
+        using var daemon = DaemonProcess.Start(_library, environment);
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         await Eventually.AssertAsync(() => TilesShown(client) == 3, "the daemon's viewer to show the first 3 photos",
             TimeSpan.FromMinutes(2), () => daemon.Output);
@@ -33,7 +33,7 @@ public sealed partial class DaemonServedViewerTests : IDisposable
         // More photos arrive while the viewer is being read: the grid follows the database (WAL readers).
         foreach (var photo in photos.Skip(3))
         {
-            library.Drop(photo);
+            _library.Drop(photo);
         }
 
         await Eventually.AssertAsync(() => TilesShown(client) == 6, "the daemon's viewer to show all 6 photos",
@@ -47,7 +47,7 @@ public sealed partial class DaemonServedViewerTests : IDisposable
         Assert.Contains("The daemon is running on this database.", status, StringComparison.Ordinal);
 
         // The cache is the user's alone.
-        var cache = Path.Combine(library.Root, "picture-cache");
+        var cache = Path.Combine(_library.Root, "picture-cache");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(cache));
         Assert.All(Directory.GetFiles(cache), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
 
@@ -80,5 +80,5 @@ public sealed partial class DaemonServedViewerTests : IDisposable
     [GeneratedRegex("<li><a href=\"/photos/\\d+\"")]
     private static partial Regex Tile();
 
-    public void Dispose() => library.Dispose();
+    public void Dispose() => _library.Dispose();
 }

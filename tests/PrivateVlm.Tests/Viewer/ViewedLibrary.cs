@@ -19,8 +19,8 @@ public sealed class ViewedLibrary : IAsyncLifetime
 
     public static readonly string[] Stages = ["metadata", "embedding", "clustering", "quick", "deep"];
 
-    private FakeModelServerProcess? server;
-    private IPlaywright? playwright;
+    private FakeModelServerProcess? _server;
+    private IPlaywright? _playwright;
 
     public TempLibrary Library { get; } = new();
 
@@ -66,7 +66,7 @@ public sealed class ViewedLibrary : IAsyncLifetime
 
         PhotoCount = 13;
 
-        server = await FakeModelServerProcess.StartAsync();
+        _server = await FakeModelServerProcess.StartAsync();
         var clipModel = TestModels.TinyClipModel.Write(Path.Combine(Library.Root, "models", "Tiny-CLIP"));
         var environment = Settings(clipModel);
         using (var daemon = DaemonProcess.Start(Library, environment))
@@ -82,8 +82,8 @@ public sealed class ViewedLibrary : IAsyncLifetime
         }
 
         Viewer = await ViewerProcess.StartAsync(Library.DatabasePath, environment);
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumLocation.ExecutablePath,
             Headless = true,
@@ -95,7 +95,7 @@ public sealed class ViewedLibrary : IAsyncLifetime
 
     /// <summary>The daemon's and the viewer's settings: every tier on, pictures cached inside the library's folder.</summary>
     public Dictionary<string, string> Settings(string clipModel) =>
-        Vlm.Stages.StageSettings.Tiers(server!.BaseUri, server.BaseUri)
+        Vlm.Stages.StageSettings.Tiers(_server!.BaseUri, _server.BaseUri)
             .Append(new("Embeddings:ModelPath", clipModel))
             .Append(new("Viewer:CacheFolder", Path.Combine(Library.Root, "picture-cache")))
             // A 12 MP HEIC decodes in well under a second on an idle machine; CI hosts under load were seen past 20 s.
@@ -117,15 +117,15 @@ public sealed class ViewedLibrary : IAsyncLifetime
             await Browser.DisposeAsync();
         }
 
-        playwright?.Dispose();
+        _playwright?.Dispose();
         if (Viewer is not null)
         {
             await Viewer.DisposeAsync();
         }
 
-        if (server is not null)
+        if (_server is not null)
         {
-            await server.DisposeAsync();
+            await _server.DisposeAsync();
         }
 
         Library.Dispose();

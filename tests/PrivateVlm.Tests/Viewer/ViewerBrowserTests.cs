@@ -14,7 +14,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     private TempLibrary Library => fixture.Library;
 
     [BrowserFact]
-    public async Task TheGridShowsEveryPhotoWithAThumbnail()
+    public async Task The_grid_shows_every_photo_with_a_thumbnail()
     {
         var page = await fixture.OpenAsync("/");
         var names = await page.Locator("ul.grid li .name").AllTextContentsAsync();
@@ -32,7 +32,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task SearchFindsAPhotoByAWordOfItsDescription()
+    public async Task Search_finds_a_photo_by_a_word_of_its_description()
     {
         // The rarest word of any stored caption, and the photos whose descriptions contain it (as the FTS index says).
         var captions = Library.Query<(long PhotoId, string Caption)>("SELECT photo_id, caption FROM photo_descriptions WHERE caption IS NOT NULL");
@@ -58,7 +58,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task APhotoPageShowsWhatEachTierFound()
+    public async Task A_photo_page_shows_what_each_tier_found()
     {
         var photoId = Library.Scalar<long>(
             "SELECT photo_id FROM vlm_results WHERE tier = 'deep' AND source_photo_id = photo_id AND photo_id IN (SELECT photo_id FROM photo_overview WHERE format = 'JPEG') ORDER BY photo_id LIMIT 1");
@@ -94,7 +94,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task AMemberOfANearDuplicateGroupShowsWhereItsDescriptionCameFrom()
+    public async Task A_member_of_a_near_duplicate_group_shows_where_its_description_came_from()
     {
         var inherited = Library.Query<(long PhotoId, long Source)>(
             "SELECT photo_id, source_photo_id FROM vlm_results WHERE tier = 'quick' AND source_photo_id <> photo_id ORDER BY photo_id LIMIT 1");
@@ -113,7 +113,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task AHostileFileNameIsShownAsTextAndRunsNothing()
+    public async Task A_hostile_file_name_is_shown_as_text_and_runs_nothing()
     {
         var page = await fixture.OpenAsync("/");
         var names = await page.Locator("ul.grid li .name").AllTextContentsAsync();
@@ -129,7 +129,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task TheStatusPageShowsEveryStageAndRefreshesItself()
+    public async Task The_status_page_shows_every_stage_and_refreshes_itself()
     {
         var page = await fixture.OpenAsync("/status");
         var rows = await page.Locator("table.stages tbody tr").AllInnerTextsAsync();
@@ -149,7 +149,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task SearchByLookRanksPhotosWithTheClipModel()
+    public async Task Search_by_look_ranks_photos_with_the_CLIP_model()
     {
         var page = await fixture.OpenAsync("/");
         await page.FillAsync("input[name=looks]", "a dog on a sofa");
@@ -164,7 +164,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task AnotherHostIsRefused()
+    public async Task Another_host_is_refused()
     {
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         foreach (var host in new[] { "evil.example", $"evil.example:{fixture.Viewer!.Port}", $"127.0.0.1.nip.io:{fixture.Viewer.Port}", $"127.0.0.1:{fixture.Viewer.Port + 1}" })
@@ -186,7 +186,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task APathLikeIdIsRefused()
+    public async Task A_path_like_id_is_refused()
     {
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = fixture.Viewer!.Address };
         foreach (var path in new[]
@@ -206,7 +206,7 @@ public sealed class ViewerBrowserTests(ViewedLibrary fixture) : IClassFixture<Vi
     }
 
     [BrowserFact]
-    public async Task NoRequestChangesTheDatabase()
+    public async Task No_request_changes_the_database()
     {
         var before = SHA256.HashData(await File.ReadAllBytesAsync(Library.DatabasePath));
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = fixture.Viewer!.Address };

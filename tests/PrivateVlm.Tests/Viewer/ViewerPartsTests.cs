@@ -9,7 +9,7 @@ namespace PrivateVlm.Tests.Viewer;
 
 public sealed class ViewerPartsTests : IDisposable
 {
-    private readonly TempFolder folder = new();
+    private readonly TempFolder _folder = new();
 
     [Theory]
     [InlineData("beach", "\"beach\"*")]
@@ -17,7 +17,7 @@ public sealed class ViewerPartsTests : IDisposable
     [InlineData("\"unbalanced NEAR(x", "\"unbalanced\" \"NEAR\" \"x\"*")]
     [InlineData("caption:sea -sky", "\"caption\" \"sea\" \"sky\"*")]
     [InlineData("\" * ( ) :", null)]
-    public void TypedWordsBecomeAnFtsQueryThatCannotBeASyntaxError(string typed, string? expected) =>
+    public void Typed_words_become_an_FTS_query_that_cannot_be_a_syntax_error(string typed, string? expected) =>
         Assert.Equal(expected, DescriptionWords.ToMatchQuery(typed));
 
     [Theory]
@@ -30,7 +30,7 @@ public sealed class ViewerPartsTests : IDisposable
     [InlineData("localhost.attacker.example:8123", 8123, false)]
     [InlineData("[::1]:8123", 8123, false)]
     [InlineData("", 8123, false)]
-    public void OnlyTheViewersOwnNamesAreAnswered(string host, int port, bool allowed) =>
+    public void Only_the_viewers_own_names_are_answered(string host, int port, bool allowed) =>
         Assert.Equal(allowed, LoopbackHost.IsAllowed(host, port));
 
     [Theory]
@@ -43,10 +43,10 @@ public sealed class ViewerPartsTests : IDisposable
     [InlineData("%2Fetc%2Fpasswd", false)]
     [InlineData("１２", false)] // full-width digits
     [InlineData("99999999999999999999", false)]
-    public void PhotoIdsAreDigitsOnly(string text, bool valid) => Assert.Equal(valid, PhotoIdText.TryParse(text, out _));
+    public void Photo_ids_are_digits_only(string text, bool valid) => Assert.Equal(valid, PhotoIdText.TryParse(text, out _));
 
     [Fact]
-    public void EveryValueInAPageIsEncoded()
+    public void Every_value_in_a_page_is_encoded()
     {
         var name = "<script>alert('x')</script>&\"";
         var html = Html.Of($"<p title=\"{name}\">{name}</p>").Value;
@@ -55,7 +55,7 @@ public sealed class ViewerPartsTests : IDisposable
     }
 
     [Fact]
-    public void AStoredAnswerReadsAsFields()
+    public void A_stored_answer_reads_as_fields()
     {
         var html = JsonFields.Render("""{"context":{"time_of_day":"evening","setting":null},"entities":[{"kind":"animal","name":"<dog>","count":2}],"tags":["a","b"],"empty":[]}""").Value;
         Assert.Contains("<dt>time of day</dt><dd>evening</dd>", html, StringComparison.Ordinal);
@@ -66,9 +66,9 @@ public sealed class ViewerPartsTests : IDisposable
     }
 
     [Fact]
-    public async Task TheCacheIsOwnerOnlyAndStaysUnderItsCap()
+    public async Task The_cache_is_owner_only_and_stays_under_its_cap()
     {
-        var cacheFolder = Path.Combine(folder.Path, "cache");
+        var cacheFolder = Path.Combine(_folder.Path, "cache");
         var cache = new PictureCache(cacheFolder, capBytes: 10_000);
         var renders = 0;
         Task<byte[]> Render() { Interlocked.Increment(ref renders); return Task.FromResult(new byte[3_000]); }
@@ -96,9 +96,9 @@ public sealed class ViewerPartsTests : IDisposable
     }
 
     [Fact]
-    public async Task ConcurrentRequestsForOnePictureRenderItOnce()
+    public async Task Concurrent_requests_for_one_picture_render_it_once()
     {
-        var cache = new PictureCache(Path.Combine(folder.Path, "cache"), capBytes: 1_000_000);
+        var cache = new PictureCache(Path.Combine(_folder.Path, "cache"), capBytes: 1_000_000);
         var renders = 0;
         var release = new TaskCompletionSource();
         async Task<byte[]> Render()
@@ -117,8 +117,8 @@ public sealed class ViewerPartsTests : IDisposable
     }
 
     [Fact]
-    public void ACacheKeyComesOnlyFromADigest() =>
+    public void A_cache_key_comes_only_from_a_digest() =>
         Assert.Throws<ArgumentException>(() => PictureCache.Key("../../etc/passwd", PictureSize.Thumbnail));
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 }

@@ -9,12 +9,12 @@ namespace PrivateVlm.Tests.Viewer;
 /// prints. Killed on dispose.</summary>
 public sealed partial class ViewerProcess : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
 
     private ViewerProcess(Process process, Uri address)
     {
-        this.process = process;
+        _process = process;
         Address = address;
     }
 
@@ -45,7 +45,7 @@ public sealed partial class ViewerProcess : IAsyncDisposable
             if (AddressLine().Match(line) is { Success: true } match)
             {
                 var viewer = new ViewerProcess(process, new Uri(match.Groups[1].Value));
-                _ = DrainAsync(process.StandardOutput, viewer.output);
+                _ = DrainAsync(process.StandardOutput, viewer._output);
                 return viewer;
             }
         }
@@ -67,13 +67,13 @@ public sealed partial class ViewerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 
     [GeneratedRegex(@"^PrivateVlm viewer: (http://127\.0\.0\.1:\d+/)")]

@@ -17,27 +17,27 @@ public sealed partial class EmbeddingStage : IPhotoStage
 {
     public const string StageName = StageGraph.Embedding;
 
-    private readonly InstalledClipModel model;
-    private readonly ImagePreparation imaging;
-    private readonly LabelEmbeddingCache labelCache;
-    private readonly ImageEncodeBatcher batcher;
-    private readonly TimeProvider time;
-    private readonly ILogger<EmbeddingStage> logger;
+    private readonly InstalledClipModel _model;
+    private readonly ImagePreparation _imaging;
+    private readonly LabelEmbeddingCache _labelCache;
+    private readonly ImageEncodeBatcher _batcher;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EmbeddingStage> _logger;
 
     public EmbeddingStage(InstalledClipModel model, ImagePreparation imaging, LabelEmbeddingCache labelCache, ImageEncodeBatcher batcher,
         TimeProvider time, ILogger<EmbeddingStage> logger)
     {
-        this.batcher = batcher;
+        _batcher = batcher;
         Policy = new(Concurrency: batcher.MaxBatch, Lease: TimeSpan.FromMinutes(5), TimeLimit: TimeSpan.FromSeconds(90))
         {
             // An installed model that cannot be opened waits for a reinstall; each look costs a model open, so not often.
             Retry = RetryPolicy.Default with { ConfigurationProblemDelay = TimeSpan.FromMinutes(30) },
         };
-        this.model = model;
-        this.imaging = imaging;
-        this.labelCache = labelCache;
-        this.time = time;
-        this.logger = logger;
+        _model = model;
+        _imaging = imaging;
+        _labelCache = labelCache;
+        _time = time;
+        _logger = logger;
     }
 
     public string Name => StageName;
@@ -51,9 +51,9 @@ public sealed partial class EmbeddingStage : IPhotoStage
     // The time limit covers the first photo's model open and label encoding, and waiting behind one batch.
     public StagePolicy Policy { get; }
 
-    public bool IsConfigured => model.IsInstalled;
+    public bool IsConfigured => _model.IsInstalled;
 
-    public string? NotConfiguredReason => model.Problem;
+    public string? NotConfiguredReason => _model.Problem;
 
     public async Task<StageOutcome> RunAsync(PhotoJob job, CancellationToken cancellationToken)
     {
@@ -61,12 +61,12 @@ public sealed partial class EmbeddingStage : IPhotoStage
         LabelEmbeddings labels;
         try
         {
-            clip = await Task.Run(model.Open, cancellationToken).ConfigureAwait(false);
-            labels = await labelCache.GetAsync(clip, cancellationToken).ConfigureAwait(false);
+            clip = await Task.Run(_model.Open, cancellationToken).ConfigureAwait(false);
+            labels = await _labelCache.GetAsync(clip, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ClipModelException or OnnxModelException or OnnxRuntimeUnavailableException or OnnxRuntimeException)
         {
-            LogModelUnusable(logger, model.Options.ModelFolder(model.Paths), e.Message);
+            LogModelUnusable(_logger, _model.Options.ModelFolder(_model.Paths), e.Message);
             return new StageOutcome.Postponed(Policy.Retry.ConfigurationProblemDelay, $"CLIP model cannot be opened: {e.Message}");
         }
 
@@ -75,16 +75,16 @@ public sealed partial class EmbeddingStage : IPhotoStage
         float[] pixels;
         try
         {
-            pixels = await imaging.PrepareEncoderInputAsync(job, spec, cancellationToken).ConfigureAwait(false);
+            pixels = await _imaging.PrepareEncoderInputAsync(job, spec, cancellationToken).ConfigureAwait(false);
         }
         catch (PhotoRejectedException e)
         {
             return new StageOutcome.Rejected(e.Message);
         }
 
-        var embedding = await batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false);
+        var embedding = await _batcher.EncodeAsync(pixels, cancellationToken).ConfigureAwait(false);
         var top = labels.TopLabels(embedding);
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         return StageOutcome.Succeeded((connection, transaction) =>
             EmbeddingTables.SavePhoto(connection, transaction, job.PhotoId, folder.Name, embedding, labels.Labels.Version, top, now));
     }

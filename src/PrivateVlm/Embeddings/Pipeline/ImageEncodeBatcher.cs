@@ -10,30 +10,30 @@ namespace PrivateVlm.Embeddings.Pipeline;
 /// </summary>
 public sealed class ImageEncodeBatcher : IDisposable
 {
-    private readonly Channel<Pending> pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Func<ClipImageEncoder> encoder;
-    private readonly Task loop;
-    private long batches;
+    private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Func<ClipImageEncoder> _encoder;
+    private readonly Task _loop;
+    private long _batches;
 
     public ImageEncodeBatcher(Func<ClipImageEncoder> encoder, int maxBatch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        this.encoder = encoder;
+        _encoder = encoder;
         MaxBatch = maxBatch;
-        loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     public int MaxBatch { get; }
 
     /// <summary>Encoder calls made so far (photos encoded / batches = the batching achieved).</summary>
-    public long Batches => Interlocked.Read(ref batches);
+    public long Batches => Interlocked.Read(ref _batches);
 
     /// <summary>The L2-normalised embedding of one prepared photo (3 x S x S floats).</summary>
     public async Task<float[]> EncodeAsync(float[] pixels, CancellationToken cancellationToken)
     {
         var item = new Pending(pixels, cancellationToken);
-        await pending.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        await _pending.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
         return await item.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -42,10 +42,10 @@ public sealed class ImageEncodeBatcher : IDisposable
         var batch = new List<Pending>(MaxBatch);
         try
         {
-            while (await pending.Reader.WaitToReadAsync(stopping.Token).ConfigureAwait(false))
+            while (await _pending.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
                 batch.Clear();
-                while (batch.Count < MaxBatch && pending.Reader.TryRead(out var item))
+                while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item))
                 {
                     if (!item.Cancellation.IsCancellationRequested)
                     {
@@ -59,11 +59,11 @@ public sealed class ImageEncodeBatcher : IDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
 
-        while (pending.Reader.TryRead(out var left))
+        while (_pending.Reader.TryRead(out var left))
         {
             left.Result.TrySetCanceled();
         }
@@ -73,7 +73,7 @@ public sealed class ImageEncodeBatcher : IDisposable
     {
         try
         {
-            var images = encoder();
+            var images = _encoder();
             var perImage = batch[0].Pixels.Length;
             var pixels = batch.Count == 1 ? batch[0].Pixels : new float[perImage * batch.Count];
             if (batch.Count > 1)
@@ -85,7 +85,7 @@ public sealed class ImageEncodeBatcher : IDisposable
             }
 
             var embeddings = images.Encode(pixels, batch.Count);
-            Interlocked.Increment(ref batches);
+            Interlocked.Increment(ref _batches);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Result.TrySetResult(embeddings[i]);
@@ -103,10 +103,10 @@ public sealed class ImageEncodeBatcher : IDisposable
 
     public void Dispose()
     {
-        pending.Writer.TryComplete();
-        stopping.Cancel();
-        loop.Wait(TimeSpan.FromSeconds(30));
-        stopping.Dispose();
+        _pending.Writer.TryComplete();
+        _stopping.Cancel();
+        _loop.Wait(TimeSpan.FromSeconds(30));
+        _stopping.Dispose();
     }
 
     private sealed record Pending(float[] Pixels, CancellationToken Cancellation)

@@ -11,11 +11,11 @@ namespace PrivateVlm.Embeddings.Runtime;
 /// </summary>
 public sealed class OnnxModel : IDisposable
 {
-    private readonly InferenceSession session;
+    private readonly InferenceSession _session;
 
     private OnnxModel(InferenceSession session, string modelPath, string provider, string? coreMLFallback)
     {
-        this.session = session;
+        _session = session;
         ModelPath = modelPath;
         ExecutionProvider = provider;
         CoreMLFallbackReason = coreMLFallback;
@@ -89,10 +89,10 @@ public sealed class OnnxModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(inputs);
         Validate(inputs);
-        var outputs = outputNames ?? session.OutputNames;
+        var outputs = outputNames ?? _session.OutputNames;
         foreach (var name in outputs)
         {
-            if (!session.OutputMetadata.ContainsKey(name))
+            if (!_session.OutputMetadata.ContainsKey(name))
             {
                 throw new OnnxInputException(
                     $"Model {Path.GetFileName(ModelPath)} has no output named '{name}'; its outputs are: {string.Join(", ", Outputs)}.");
@@ -100,14 +100,14 @@ public sealed class OnnxModel : IDisposable
         }
 
         using var runOptions = new RunOptions();
-        return session.Run(runOptions, inputs, outputs);
+        return _session.Run(runOptions, inputs, outputs);
     }
 
     /// <summary>Convenience for single-input models.</summary>
     public IDisposableReadOnlyCollection<OrtValue> Run(string inputName, OrtValue input) =>
         Run(new Dictionary<string, OrtValue>(StringComparer.Ordinal) { [inputName] = input });
 
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 
     /// <summary>The process's ONNX Runtime environment, turning a native library that does not load into a clear error.</summary>
     internal static OrtEnv Environment()

@@ -90,9 +90,9 @@ public static class CosineRanking
     /// then highest row). No allocation per row.</summary>
     private sealed class TopHeap(int capacity)
     {
-        private readonly float[] scores = new float[capacity];
-        private readonly int[] rows = new int[capacity];
-        private int count;
+        private readonly float[] _scores = new float[capacity];
+        private readonly int[] _rows = new int[capacity];
+        private int _count;
 
         public void Scan(ReadOnlySpan<float> matrix, int dimensions, ReadOnlySpan<float> query, int first, int end)
         {
@@ -109,34 +109,34 @@ public static class CosineRanking
                 return;
             }
 
-            if (count < capacity)
+            if (_count < capacity)
             {
-                scores[count] = score;
-                rows[count] = row;
-                SiftUp(count++);
+                _scores[_count] = score;
+                _rows[_count] = row;
+                SiftUp(_count++);
             }
-            else if (Weaker(scores[0], rows[0], score, row))
+            else if (Weaker(_scores[0], _rows[0], score, row))
             {
-                scores[0] = score;
-                rows[0] = row;
+                _scores[0] = score;
+                _rows[0] = row;
                 SiftDown(0);
             }
         }
 
         public void CopyInto(TopHeap other)
         {
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < _count; i++)
             {
-                other.Offer(scores[i], rows[i]);
+                other.Offer(_scores[i], _rows[i]);
             }
         }
 
         public RankedMatch[] Sorted()
         {
-            var result = new RankedMatch[count];
-            for (var i = 0; i < count; i++)
+            var result = new RankedMatch[_count];
+            for (var i = 0; i < _count; i++)
             {
-                result[i] = new RankedMatch(rows[i], scores[i]);
+                result[i] = new RankedMatch(_rows[i], _scores[i]);
             }
 
             Array.Sort(result, static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
@@ -152,7 +152,7 @@ public static class CosineRanking
             while (i > 0)
             {
                 var parent = (i - 1) / 2;
-                if (!Weaker(scores[i], rows[i], scores[parent], rows[parent]))
+                if (!Weaker(_scores[i], _rows[i], _scores[parent], _rows[parent]))
                 {
                     return;
                 }
@@ -167,13 +167,13 @@ public static class CosineRanking
             while (true)
             {
                 var left = (2 * i) + 1;
-                if (left >= count)
+                if (left >= _count)
                 {
                     return;
                 }
 
-                var weakest = left + 1 < count && Weaker(scores[left + 1], rows[left + 1], scores[left], rows[left]) ? left + 1 : left;
-                if (!Weaker(scores[weakest], rows[weakest], scores[i], rows[i]))
+                var weakest = left + 1 < _count && Weaker(_scores[left + 1], _rows[left + 1], _scores[left], _rows[left]) ? left + 1 : left;
+                if (!Weaker(_scores[weakest], _rows[weakest], _scores[i], _rows[i]))
                 {
                     return;
                 }
@@ -185,8 +185,8 @@ public static class CosineRanking
 
         private void Swap(int a, int b)
         {
-            (scores[a], scores[b]) = (scores[b], scores[a]);
-            (rows[a], rows[b]) = (rows[b], rows[a]);
+            (_scores[a], _scores[b]) = (_scores[b], _scores[a]);
+            (_rows[a], _rows[b]) = (_rows[b], _rows[a]);
         }
     }
 }

@@ -12,16 +12,16 @@ public readonly record struct PhotoMatch(long PhotoId, float Score);
 /// </summary>
 public sealed class EmbeddingIndex
 {
-    private float[] matrix;
-    private long[] photoIds;
+    private float[] _matrix;
+    private long[] _photoIds;
 
     public EmbeddingIndex(int dimensions, int initialCapacity = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(initialCapacity, 1);
         Dimensions = dimensions;
-        matrix = new float[dimensions * initialCapacity];
-        photoIds = new long[initialCapacity];
+        _matrix = new float[dimensions * initialCapacity];
+        _photoIds = new long[initialCapacity];
     }
 
     public int Dimensions { get; }
@@ -36,16 +36,16 @@ public sealed class EmbeddingIndex
             throw new ArgumentException($"Embedding has {embedding.Length} dimensions; this index holds {Dimensions}.", nameof(embedding));
         }
 
-        if (Count == photoIds.Length)
+        if (Count == _photoIds.Length)
         {
-            Array.Resize(ref photoIds, Count * 2);
-            Array.Resize(ref matrix, Count * 2 * Dimensions);
+            Array.Resize(ref _photoIds, Count * 2);
+            Array.Resize(ref _matrix, Count * 2 * Dimensions);
         }
 
-        var row = matrix.AsSpan(Count * Dimensions, Dimensions);
+        var row = _matrix.AsSpan(Count * Dimensions, Dimensions);
         embedding.CopyTo(row);
         EmbeddingVector.Normalize(row);
-        photoIds[Count++] = photoId;
+        _photoIds[Count++] = photoId;
     }
 
     /// <summary>The k photos most similar to the query (which need not be normalised), best first.</summary>
@@ -53,8 +53,8 @@ public sealed class EmbeddingIndex
     {
         var unit = query.ToArray();
         EmbeddingVector.Normalize(unit);
-        return CosineRanking.TopKParallel(matrix.AsMemory(0, Count * Dimensions), Dimensions, unit, k)
-            .Select(m => new PhotoMatch(photoIds[m.Row], m.Score))
+        return CosineRanking.TopKParallel(_matrix.AsMemory(0, Count * Dimensions), Dimensions, unit, k)
+            .Select(m => new PhotoMatch(_photoIds[m.Row], m.Score))
             .ToList();
     }
 }

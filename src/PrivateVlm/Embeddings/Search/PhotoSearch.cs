@@ -15,13 +15,13 @@ public sealed class PhotoSearch
     /// <summary>Labels shown per result.</summary>
     public const int LabelsShown = 3;
 
-    private readonly LibraryDatabase database;
-    private readonly InstalledClipModel model;
+    private readonly LibraryDatabase _database;
+    private readonly InstalledClipModel _model;
 
     public PhotoSearch(LibraryDatabase database, InstalledClipModel model)
     {
-        this.database = database;
-        this.model = model;
+        _database = database;
+        _model = model;
     }
 
     /// <summary>Photos best matching <paramref name="text"/> (e.g. "a dog on a beach"), best first.</summary>
@@ -30,7 +30,7 @@ public sealed class PhotoSearch
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var folder = ConfiguredFolder();
-        using var connection = database.OpenReadOnly();
+        using var connection = _database.OpenReadOnly();
         var stored = Load(connection, folder.Name, filters);
         if (stored.Count == 0)
         {
@@ -40,7 +40,7 @@ public sealed class PhotoSearch
         var query = await Task.Run(() =>
         {
             // One short text per run: CoreML's model compilation would cost more than the CPU encode it saves.
-            using var encoder = ClipTextEncoder.Open(folder, model.Options.SessionOptions(model.Paths) with { PreferCoreML = false });
+            using var encoder = ClipTextEncoder.Open(folder, _model.Options.SessionOptions(_model.Paths) with { PreferCoreML = false });
             return encoder.Encode(text);
         }, cancellationToken).ConfigureAwait(false);
         if (query.Length != stored.Dimensions)
@@ -58,7 +58,7 @@ public sealed class PhotoSearch
         ArgumentException.ThrowIfNullOrWhiteSpace(photo);
         cancellationToken.ThrowIfCancellationRequested();
         var folder = ConfiguredFolder();
-        using var connection = database.OpenReadOnly();
+        using var connection = _database.OpenReadOnly();
         var photoId = ResolvePhoto(connection, photo);
         var query = EmbeddingTables.ReadEmbedding(connection, photoId, folder.Name)
             ?? throw new SearchUnavailableException($"Photo {photoId} ({photo}) has no {folder.Name} embedding yet; `privatevlm status` shows whether L1 is still working on it or failed.");
@@ -69,12 +69,12 @@ public sealed class PhotoSearch
 
     private ClipModelFolder ConfiguredFolder()
     {
-        if (!model.IsInstalled)
+        if (!_model.IsInstalled)
         {
-            throw new SearchUnavailableException($"Search needs the L1 CLIP model, which is not configured: {model.Problem}");
+            throw new SearchUnavailableException($"Search needs the L1 CLIP model, which is not configured: {_model.Problem}");
         }
 
-        return model.Folder;
+        return _model.Folder;
     }
 
     private static StoredEmbeddings Load(SqliteConnection connection, string modelName, SearchFilters filters)

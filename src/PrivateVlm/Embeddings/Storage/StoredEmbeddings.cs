@@ -48,56 +48,56 @@ public sealed class StoredEmbeddings
 
     internal sealed class Builder
     {
-        private float[] matrix = [];
-        private long[] photoIds = [];
-        private double?[] latitudes = [];
-        private double?[] longitudes = [];
-        private int dimensions;
-        private int count;
+        private float[] _matrix = [];
+        private long[] _photoIds = [];
+        private double?[] _latitudes = [];
+        private double?[] _longitudes = [];
+        private int _dimensions;
+        private int _count;
 
         public void Add(long photoId, int rowDimensions, ReadOnlySpan<byte> vector, double? latitude, double? longitude)
         {
             Reserve(rowDimensions, photoId);
-            EmbeddingBlob.Read(vector, matrix.AsSpan(count * dimensions, dimensions));
+            EmbeddingBlob.Read(vector, _matrix.AsSpan(_count * _dimensions, _dimensions));
             Append(photoId, latitude, longitude);
         }
 
         private void Reserve(int rowDimensions, long photoId)
         {
-            if (count == 0)
+            if (_count == 0)
             {
-                dimensions = rowDimensions;
+                _dimensions = rowDimensions;
             }
-            else if (rowDimensions != dimensions)
+            else if (rowDimensions != _dimensions)
             {
-                throw new InvalidDataException($"Photo {photoId} has a {rowDimensions}-d embedding; the others of this model have {dimensions}.");
+                throw new InvalidDataException($"Photo {photoId} has a {rowDimensions}-d embedding; the others of this model have {_dimensions}.");
             }
 
-            if (count == photoIds.Length)
+            if (_count == _photoIds.Length)
             {
-                var capacity = Math.Max(1024, count * 2);
-                Array.Resize(ref photoIds, capacity);
-                Array.Resize(ref latitudes, capacity);
-                Array.Resize(ref longitudes, capacity);
-                Array.Resize(ref matrix, capacity * dimensions);
+                var capacity = Math.Max(1024, _count * 2);
+                Array.Resize(ref _photoIds, capacity);
+                Array.Resize(ref _latitudes, capacity);
+                Array.Resize(ref _longitudes, capacity);
+                Array.Resize(ref _matrix, capacity * _dimensions);
             }
         }
 
         public void Add(long photoId, ReadOnlySpan<float> vector, double? latitude, double? longitude)
         {
             Reserve(vector.Length, photoId);
-            vector.CopyTo(matrix.AsSpan(count * dimensions, dimensions));
+            vector.CopyTo(_matrix.AsSpan(_count * _dimensions, _dimensions));
             Append(photoId, latitude, longitude);
         }
 
         private void Append(long photoId, double? latitude, double? longitude)
         {
-            photoIds[count] = photoId;
-            latitudes[count] = latitude;
-            longitudes[count] = longitude;
-            count++;
+            _photoIds[_count] = photoId;
+            _latitudes[_count] = latitude;
+            _longitudes[_count] = longitude;
+            _count++;
         }
 
-        public StoredEmbeddings Build() => new(matrix, dimensions, photoIds, latitudes, longitudes, count);
+        public StoredEmbeddings Build() => new(_matrix, _dimensions, _photoIds, _latitudes, _longitudes, _count);
     }
 }

@@ -11,7 +11,7 @@ namespace PrivateVlm.Embeddings.Tokenization;
 /// </summary>
 public sealed partial class ClipTokenizer
 {
-    private readonly BpeTokenizer bpe;
+    private readonly BpeTokenizer _bpe;
 
     public ClipTokenizer(ClipVocabulary vocabulary, int contextLength, int padId, ClipTextCleaning cleaning = ClipTextCleaning.Lower)
     {
@@ -26,7 +26,7 @@ public sealed partial class ClipTokenizer
             [ClipVocabulary.StartOfText] = vocabulary.StartId,
             [ClipVocabulary.EndOfText] = vocabulary.EndId,
         };
-        bpe = BpeTokenizer.Create(new BpeOptions(vocabulary.TokenIds)
+        _bpe = BpeTokenizer.Create(new BpeOptions(vocabulary.TokenIds)
         {
             Merges = vocabulary.Merges.Select(m => $"{m.Left} {m.Right}"),
             SpecialTokens = specialTokens,
@@ -77,13 +77,13 @@ public sealed partial class ClipTokenizer
     public IReadOnlyList<int> Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = bpe.EncodeToIds(text);
+        var ids = _bpe.EncodeToIds(text);
         // The package adds start and end only around some text; CLIP wraps empty text too.
         return ids.Count == 0 ? [Vocabulary.StartId, Vocabulary.EndId] : ids;
     }
 
     /// <summary>The text the ids stand for (the cleaned text, with a space where a word ended).</summary>
-    public string Decode(IEnumerable<int> ids) => bpe.Decode(ids);
+    public string Decode(IEnumerable<int> ids) => _bpe.Decode(ids);
 
     /// <summary>NFC, whitespace runs to one space, trimmed, then the model's cleaning (lower-case by default, as CLIP and Immich do).</summary>
     public static string Clean(string text, ClipTextCleaning cleaning = ClipTextCleaning.Lower) => new ClipTextNormalizer(cleaning).Normalize(text);

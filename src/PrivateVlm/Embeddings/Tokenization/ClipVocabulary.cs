@@ -14,7 +14,7 @@ public sealed class ClipVocabulary
     public const string EndOfText = "<|endoftext|>";
     public const string DefaultEndOfWord = "</w>";
 
-    private readonly Dictionary<(string, string), int> mergeRanks;
+    private readonly Dictionary<(string, string), int> _mergeRanks;
 
     private ClipVocabulary(
         Dictionary<string, int> tokenIds, IReadOnlyList<(string Left, string Right)> merges, string endOfWordSuffix)
@@ -22,10 +22,10 @@ public sealed class ClipVocabulary
         TokenIds = tokenIds;
         Merges = merges;
         EndOfWordSuffix = endOfWordSuffix;
-        mergeRanks = new Dictionary<(string, string), int>(merges.Count);
+        _mergeRanks = new Dictionary<(string, string), int>(merges.Count);
         for (var rank = 0; rank < merges.Count; rank++)
         {
-            mergeRanks.TryAdd(merges[rank], rank);
+            _mergeRanks.TryAdd(merges[rank], rank);
         }
 
         StartId = IdOf(StartOfText);
@@ -49,7 +49,7 @@ public sealed class ClipVocabulary
             ? id
             : throw new InvalidDataException($"The CLIP vocabulary has no token '{token}'.");
 
-    internal bool TryRank(string left, string right, out int rank) => mergeRanks.TryGetValue((left, right), out rank);
+    internal bool TryRank(string left, string right, out int rank) => _mergeRanks.TryGetValue((left, right), out rank);
 
     /// <summary>
     /// Builds the vocabulary from the original CLIP merges file (bpe_simple_vocab_16e6.txt, optionally gzipped): the

@@ -17,7 +17,7 @@ internal static partial class SqliteIsolation
     private const int RtldNow = 0x2;
     private const int RtldDeepBind = 0x8; // glibc, x86_64 and aarch64
 
-    private static int _done;
+    private static int s_done;
 
     /// <summary>Runs before any code of this assembly, so before the daemon, a verb or a test opens SQLite or libvips.</summary>
 #pragma warning disable CA2255 // A module initializer is the only hook that runs before every first use of SQLite.
@@ -25,7 +25,7 @@ internal static partial class SqliteIsolation
 #pragma warning restore CA2255
     internal static void Apply()
     {
-        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _done, 1) == 1)
+        if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref s_done, 1) == 1)
         {
             return;
         }

@@ -22,22 +22,22 @@ public static partial class NativeLogRouting
     private delegate void MtmdLogSet(GgmlLogCallback? callback, IntPtr userData);
 
     [ThreadStatic]
-    private static StringBuilder? t_line;
+    private static StringBuilder? s_line;
 
     [ThreadStatic]
-    private static LogLevel t_level;
+    private static LogLevel s_level;
 
-    private static ILogger? _logger;
-    private static OutputLineLimiter? _limiter;
+    private static ILogger? s_logger;
+    private static OutputLineLimiter? s_limiter;
 
     // Kept in static fields: native code holds these pointers for the life of the process.
-    private static GgmlLogCallback? _mtmdCallback;
+    private static GgmlLogCallback? s_mtmdCallback;
 
     /// <summary>Routes llama.cpp's log; call before the first native call so the library-loading lines are routed too.</summary>
     public static void RouteLlama(ILogger logger, int linesPerSecond, TimeProvider time)
     {
-        _logger = logger;
-        _limiter = new OutputLineLimiter(linesPerSecond, time);
+        s_logger = logger;
+        s_limiter = new OutputLineLimiter(linesPerSecond, time);
         NativeLogConfig.llama_log_set((level, message) => Append(Level(level), message));
     }
 
@@ -53,12 +53,12 @@ public static partial class NativeLogRouting
         {
             if (NativeLibrary.TryLoad(name, out var handle) && NativeLibrary.TryGetExport(handle, "mtmd_log_set", out var export))
             {
-                _mtmdCallback = (level, text, _) => Append(Level((LLamaLogLevel)level), Marshal.PtrToStringUTF8(text) ?? "");
-                Marshal.GetDelegateForFunctionPointer<MtmdLogSet>(export)(_mtmdCallback, IntPtr.Zero);
+                s_mtmdCallback = (level, text, _) => Append(Level((LLamaLogLevel)level), Marshal.PtrToStringUTF8(text) ?? "");
+                Marshal.GetDelegateForFunctionPointer<MtmdLogSet>(export)(s_mtmdCallback, IntPtr.Zero);
                 // The helper (image encoding and decoding progress, per image) has a logger of its own.
                 if (NativeLibrary.TryGetExport(handle, "mtmd_helper_log_set", out var helperExport))
                 {
-                    Marshal.GetDelegateForFunctionPointer<MtmdLogSet>(helperExport)(_mtmdCallback, IntPtr.Zero);
+                    Marshal.GetDelegateForFunctionPointer<MtmdLogSet>(helperExport)(s_mtmdCallback, IntPtr.Zero);
                 }
 
                 return true;
@@ -80,16 +80,16 @@ public static partial class NativeLogRouting
     /// <summary>Native code logs in fragments; a line is logged once its newline arrives.</summary>
     private static void Append(LogLevel? level, string fragment)
     {
-        var logger = _logger;
+        var logger = s_logger;
         if (logger is null)
         {
             return;
         }
 
-        var line = t_line ??= new StringBuilder();
+        var line = s_line ??= new StringBuilder();
         if (level is { } l && line.Length == 0)
         {
-            t_level = l;
+            s_level = l;
         }
 
         line.Append(fragment);
@@ -100,12 +100,12 @@ public static partial class NativeLogRouting
 
         var text = line.ToString().TrimEnd('\n', '\r');
         line.Clear();
-        if (text.Length == 0 || !logger.IsEnabled(t_level))
+        if (text.Length == 0 || !logger.IsEnabled(s_level))
         {
             return;
         }
 
-        var (log, suppressed) = _limiter!.Admit();
+        var (log, suppressed) = s_limiter!.Admit();
         if (suppressed > 0)
         {
             LogSuppressed(logger, suppressed);
@@ -113,7 +113,7 @@ public static partial class NativeLogRouting
 
         if (log)
         {
-            LogNative(logger, t_level, text);
+            LogNative(logger, s_level, text);
         }
     }
 

@@ -29,11 +29,11 @@ public sealed partial class ViewerSite : IAsyncDisposable
 
     private static readonly string[] Reads = ["GET", "HEAD"];
 
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private ViewerSite(WebApplication app, Uri address)
     {
-        this.app = app;
+        _app = app;
         Address = address;
     }
 
@@ -80,8 +80,8 @@ public sealed partial class ViewerSite : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await app.DisposeAsync().ConfigureAwait(false);
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>The request handlers; all state they share is read-only or thread-safe.</summary>

@@ -16,32 +16,32 @@ public sealed class PhotoGrid
     /// <summary>How many CLIP matches a query considers before the date and camera conditions apply.</summary>
     public const int LooksCandidates = 600;
 
-    private readonly LibraryDatabase database;
-    private readonly PhotoTimeline timeline;
-    private readonly InstalledClipModel clip;
-    private readonly PhotoSearch search;
+    private readonly LibraryDatabase _database;
+    private readonly PhotoTimeline _timeline;
+    private readonly InstalledClipModel _clip;
+    private readonly PhotoSearch _search;
 
     public PhotoGrid(LibraryDatabase database, PhotoTimeline timeline, InstalledClipModel clip, PhotoSearch search)
     {
-        this.database = database;
-        this.timeline = timeline;
-        this.clip = clip;
-        this.search = search;
+        _database = database;
+        _timeline = timeline;
+        _clip = clip;
+        _search = search;
     }
 
     /// <summary>Whether L1 has a model here, so the page offers the "looks like" search.</summary>
-    public bool CanSearchByLook => clip.IsInstalled;
+    public bool CanSearchByLook => _clip.IsInstalled;
 
     public async Task<GridPage> ReadAsync(GridFilter filter, CancellationToken cancellationToken)
     {
-        var snapshot = timeline.Current();
+        var snapshot = _timeline.Current();
         string? problem = null;
         var matching = filter.Admitted(snapshot);
         Dictionary<long, float>? scores = null;
 
         if (DescriptionWords.ToMatchQuery(filter.Words) is { } match)
         {
-            using var connection = database.OpenReadOnly();
+            using var connection = _database.OpenReadOnly();
             var described = connection.Query<long>(
                 "SELECT DISTINCT photo_id FROM vlm_search WHERE vlm_search MATCH @match", new { match }).ToHashSet();
             matching = matching.Where(e => described.Contains(e.PhotoId));
@@ -67,15 +67,15 @@ public sealed class PhotoGrid
     private async Task<(IEnumerable<TimelineEntry>, Dictionary<long, float>?, string?)> RankByLookAsync(
         string looks, GridFilter filter, TimelineSnapshot snapshot, IEnumerable<TimelineEntry> admitted, CancellationToken cancellationToken)
     {
-        if (!clip.IsInstalled)
+        if (!_clip.IsInstalled)
         {
-            return ([], null, $"Search by look needs the L1 CLIP model: {clip.Problem}");
+            return ([], null, $"Search by look needs the L1 CLIP model: {_clip.Problem}");
         }
 
         IReadOnlyList<SearchHit> hits;
         try
         {
-            hits = await search.SearchTextAsync(looks, LooksCandidates, new SearchFilters(filter.From), cancellationToken);
+            hits = await _search.SearchTextAsync(looks, LooksCandidates, new SearchFilters(filter.From), cancellationToken);
         }
         catch (Exception e) when (e is SearchUnavailableException or FileNotFoundException or ClipModelException
             or Embeddings.Runtime.OnnxModelException or Embeddings.Runtime.OnnxRuntimeUnavailableException
@@ -91,7 +91,7 @@ public sealed class PhotoGrid
 
     private List<GridTile> ReadTiles(List<TimelineEntry> page, TimelineSnapshot snapshot, Dictionary<long, float>? scores)
     {
-        using var connection = database.OpenReadOnly();
+        using var connection = _database.OpenReadOnly();
         var ids = JsonSerializer.Serialize(page.Select(e => e.PhotoId));
         var facts = connection.Query<(long PhotoId, string? Path, string? Caption)>(
             """

@@ -15,20 +15,20 @@ namespace PrivateVlm.Viewer.Library;
 /// </summary>
 public sealed class PhotoTimeline : IDisposable
 {
-    private readonly LibraryDatabase database;
-    private readonly TimeProvider time;
-    private readonly Lock gate = new();
-    private SqliteConnection? watcher;
-    private TimelineSnapshot? current;
-    private long builtFromVersion = -1;
-    private DateTimeOffset lastCheck;
-    private Task? rebuilding;
-    private TimeSpan lastBuild;
+    private readonly LibraryDatabase _database;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private SqliteConnection? _watcher;
+    private TimelineSnapshot? _current;
+    private long _builtFromVersion = -1;
+    private DateTimeOffset _lastCheck;
+    private Task? _rebuilding;
+    private TimeSpan _lastBuild;
 
     public PhotoTimeline(LibraryDatabase database, TimeProvider time, TimeSpan? checkInterval = null)
     {
-        this.database = database;
-        this.time = time;
+        _database = database;
+        _time = time;
         CheckInterval = checkInterval ?? TimeSpan.FromSeconds(1);
     }
 
@@ -38,39 +38,39 @@ public sealed class PhotoTimeline : IDisposable
     /// the previous one meanwhile.</summary>
     public TimelineSnapshot Current()
     {
-        lock (gate)
+        lock (_gate)
         {
-            var now = time.GetUtcNow();
-            var interval = TimeSpan.FromTicks(Math.Max(CheckInterval.Ticks, lastBuild.Ticks * 10));
-            if (current is not null && (now - lastCheck < interval || rebuilding is { IsCompleted: false }))
+            var now = _time.GetUtcNow();
+            var interval = TimeSpan.FromTicks(Math.Max(CheckInterval.Ticks, _lastBuild.Ticks * 10));
+            if (_current is not null && (now - _lastCheck < interval || _rebuilding is { IsCompleted: false }))
             {
-                return current;
+                return _current;
             }
 
-            lastCheck = now;
+            _lastCheck = now;
             var version = DataVersion();
-            if (current is not null && version == builtFromVersion)
+            if (_current is not null && version == _builtFromVersion)
             {
-                return current;
+                return _current;
             }
 
-            if (current is null)
+            if (_current is null)
             {
-                current = Build();
-                builtFromVersion = version;
-                return current;
+                _current = Build();
+                _builtFromVersion = version;
+                return _current;
             }
 
-            rebuilding = Task.Run(() =>
+            _rebuilding = Task.Run(() =>
             {
                 var next = Build();
-                lock (gate)
+                lock (_gate)
                 {
-                    current = next;
-                    builtFromVersion = version;
+                    _current = next;
+                    _builtFromVersion = version;
                 }
             });
-            return current;
+            return _current;
         }
     }
 
@@ -79,21 +79,21 @@ public sealed class PhotoTimeline : IDisposable
         try
         {
             // data_version changes when another connection commits; it needs one connection kept for the comparison.
-            watcher ??= database.OpenReadOnly();
-            return watcher.ExecuteScalar<long>("PRAGMA data_version");
+            _watcher ??= _database.OpenReadOnly();
+            return _watcher.ExecuteScalar<long>("PRAGMA data_version");
         }
         catch (SqliteException)
         {
-            watcher?.Dispose();
-            watcher = null;
+            _watcher?.Dispose();
+            _watcher = null;
             return -2; // unknown: rebuild
         }
     }
 
     private TimelineSnapshot Build()
     {
-        var started = time.GetTimestamp();
-        using var connection = database.OpenReadOnly();
+        var started = _time.GetTimestamp();
+        using var connection = _database.OpenReadOnly();
         var rows = connection.Query<(long PhotoId, string? TakenAt, string? Make, string? Model)>(
             """
             SELECT p.id, m.taken_at_local, m.camera_make, m.camera_model
@@ -117,8 +117,8 @@ public sealed class PhotoTimeline : IDisposable
 
         var sorted = entries.ToArray();
         Array.Sort(sorted, NewestFirst);
-        lastBuild = time.GetElapsedTime(started);
-        return new TimelineSnapshot(sorted, cameras.OrderBy(c => c.Value).Select(c => c.Key).ToArray(), time.GetUtcNow());
+        _lastBuild = _time.GetElapsedTime(started);
+        return new TimelineSnapshot(sorted, cameras.OrderBy(c => c.Value).Select(c => c.Key).ToArray(), _time.GetUtcNow());
     }
 
     /// <summary>Newest capture first; photos without a capture time last; ties by the newest photo id.</summary>
@@ -157,10 +157,10 @@ public sealed class PhotoTimeline : IDisposable
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            watcher?.Dispose();
-            watcher = null;
+            _watcher?.Dispose();
+            _watcher = null;
         }
     }
 }
@@ -173,10 +173,10 @@ public readonly record struct TimelineEntry(long PhotoId, string? TakenAt, int C
 /// <param name="Entries">Newest capture first.</param>
 public sealed record TimelineSnapshot(TimelineEntry[] Entries, string[] Cameras, DateTimeOffset BuiltAt)
 {
-    private readonly Lazy<Dictionary<long, int>> positions = new(() =>
+    private readonly Lazy<Dictionary<long, int>> _positions = new(() =>
         Entries.Select((e, i) => (e.PhotoId, i)).ToDictionary(p => p.PhotoId, p => p.i));
 
     /// <summary>The entry of a photo, or null when it has no file (any more).</summary>
     public TimelineEntry? Find(long photoId) =>
-        positions.Value.TryGetValue(photoId, out var i) ? Entries[i] : null;
+        _positions.Value.TryGetValue(photoId, out var i) ? Entries[i] : null;
 }

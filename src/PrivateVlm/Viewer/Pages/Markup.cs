@@ -43,23 +43,23 @@ public static class Html
 [InterpolatedStringHandler]
 public ref struct HtmlInterpolation
 {
-    private readonly StringBuilder builder;
+    private readonly StringBuilder _builder;
 
     public HtmlInterpolation(int literalLength, int formattedCount) =>
-        builder = new StringBuilder(literalLength + (formattedCount * 16));
+        _builder = new StringBuilder(literalLength + (formattedCount * 16));
 
-    public readonly void AppendLiteral(string literal) => builder.Append(literal);
+    public readonly void AppendLiteral(string literal) => _builder.Append(literal);
 
-    public readonly void AppendFormatted(Markup markup) => builder.Append(markup.Value);
+    public readonly void AppendFormatted(Markup markup) => _builder.Append(markup.Value);
 
-    public readonly void AppendFormatted(string? text) => builder.Append(Html.Encode(text));
+    public readonly void AppendFormatted(string? text) => _builder.Append(Html.Encode(text));
 
     public readonly void AppendFormatted<T>(T value) =>
-        builder.Append(Html.Encode(Convert.ToString(value, CultureInfo.InvariantCulture)));
+        _builder.Append(Html.Encode(Convert.ToString(value, CultureInfo.InvariantCulture)));
 
     public readonly void AppendFormatted<T>(T value, string? format)
         where T : IFormattable =>
-        builder.Append(Html.Encode(value.ToString(format, CultureInfo.InvariantCulture)));
+        _builder.Append(Html.Encode(value.ToString(format, CultureInfo.InvariantCulture)));
 
-    internal readonly string Build() => builder.ToString();
+    internal readonly string Build() => _builder.ToString();
 }

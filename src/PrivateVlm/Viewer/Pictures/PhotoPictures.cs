@@ -12,7 +12,7 @@ public sealed class PhotoPictures(LibraryDatabase database, PictureCache cache, 
 {
     public const int ConcurrentRenders = 2;
 
-    private readonly SemaphoreSlim renders = new(ConcurrentRenders, ConcurrentRenders);
+    private readonly SemaphoreSlim _renders = new(ConcurrentRenders, ConcurrentRenders);
 
     public PictureCache Cache => cache;
 
@@ -44,14 +44,14 @@ public sealed class PhotoPictures(LibraryDatabase database, PictureCache cache, 
             var bytes = await cache.GetOrAddAsync(PictureCache.Key(found.Sha256, size), async () =>
             {
                 // The render is shared by every request waiting for it, so it must not stop when the first one leaves.
-                await renders.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                await _renders.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 try
                 {
                     return await rendering.RenderAsync(path, size, CancellationToken.None).ConfigureAwait(false);
                 }
                 finally
                 {
-                    renders.Release();
+                    _renders.Release();
                 }
             }, cancellationToken).ConfigureAwait(false);
             return PictureLookup.Jpeg(bytes);

@@ -15,11 +15,11 @@ public sealed partial class PictureCache
     private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    private readonly Lock gate = new();
-    private readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]>>> rendering = new(StringComparer.Ordinal);
-    private long totalBytes;
-    private long clock;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]>>> _rendering = new(StringComparer.Ordinal);
+    private long _totalBytes;
+    private long _clock;
 
     public PictureCache(string folder, long capBytes)
     {
@@ -41,8 +41,8 @@ public sealed partial class PictureCache
         {
             if (KeyPattern().IsMatch(file.Name))
             {
-                entries[file.Name] = new Entry(file.Length, ++clock);
-                totalBytes += file.Length;
+                _entries[file.Name] = new Entry(file.Length, ++_clock);
+                _totalBytes += file.Length;
             }
             else if (file.Name.StartsWith(".tmp-", StringComparison.Ordinal))
             {
@@ -61,9 +61,9 @@ public sealed partial class PictureCache
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return totalBytes;
+                return _totalBytes;
             }
         }
     }
@@ -72,9 +72,9 @@ public sealed partial class PictureCache
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return entries.Count;
+                return _entries.Count;
             }
         }
     }
@@ -99,7 +99,7 @@ public sealed partial class PictureCache
             return cached;
         }
 
-        var shared = rendering.GetOrAdd(key, k => new Lazy<Task<byte[]>>(() => RenderAndStoreAsync(k, render)));
+        var shared = _rendering.GetOrAdd(key, k => new Lazy<Task<byte[]>>(() => RenderAndStoreAsync(k, render)));
         try
         {
             return await shared.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -108,7 +108,7 @@ public sealed partial class PictureCache
         {
             if (shared.Value.IsCompleted)
             {
-                rendering.TryRemove(new KeyValuePair<string, Lazy<Task<byte[]>>>(key, shared));
+                _rendering.TryRemove(new KeyValuePair<string, Lazy<Task<byte[]>>>(key, shared));
             }
         }
     }
@@ -122,14 +122,14 @@ public sealed partial class PictureCache
 
     private byte[]? TryRead(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (!entries.TryGetValue(key, out var entry))
+            if (!_entries.TryGetValue(key, out var entry))
             {
                 return null;
             }
 
-            entries[key] = entry with { LastUse = ++clock };
+            _entries[key] = entry with { LastUse = ++_clock };
         }
 
         try
@@ -169,15 +169,15 @@ public sealed partial class PictureCache
             return;
         }
 
-        lock (gate)
+        lock (_gate)
         {
-            if (entries.TryGetValue(key, out var old))
+            if (_entries.TryGetValue(key, out var old))
             {
-                totalBytes -= old.Size;
+                _totalBytes -= old.Size;
             }
 
-            entries[key] = new Entry(bytes.Length, ++clock);
-            totalBytes += bytes.Length;
+            _entries[key] = new Entry(bytes.Length, ++_clock);
+            _totalBytes += bytes.Length;
         }
 
         Evict();
@@ -186,24 +186,24 @@ public sealed partial class PictureCache
     private void Evict()
     {
         List<string> victims;
-        lock (gate)
+        lock (_gate)
         {
-            if (totalBytes <= CapBytes)
+            if (_totalBytes <= CapBytes)
             {
                 return;
             }
 
             victims = [];
             var target = CapBytes / 10 * 9;
-            foreach (var (key, entry) in entries.OrderBy(e => e.Value.LastUse).ToList())
+            foreach (var (key, entry) in _entries.OrderBy(e => e.Value.LastUse).ToList())
             {
-                if (totalBytes <= target)
+                if (_totalBytes <= target)
                 {
                     break;
                 }
 
-                entries.Remove(key);
-                totalBytes -= entry.Size;
+                _entries.Remove(key);
+                _totalBytes -= entry.Size;
                 victims.Add(key);
             }
         }
@@ -216,11 +216,11 @@ public sealed partial class PictureCache
 
     private void Forget(string key)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (entries.Remove(key, out var entry))
+            if (_entries.Remove(key, out var entry))
             {
-                totalBytes -= entry.Size;
+                _totalBytes -= entry.Size;
             }
         }
     }

@@ -9,7 +9,7 @@ namespace PrivateVlm.Tests.Embeddings.Pipeline;
 [Collection(L1LibraryCollection.Name)]
 public sealed class EmbeddingStageTests(L1Library fixture)
 {
-    private readonly TempLibrary library = fixture.Library;
+    private readonly TempLibrary _library = fixture.Library;
 
     // Every photo of the first run but the corrupted one, plus the one dropped after the restart.
     private long DecodablePhotos => fixture.PhotosBeforeRestart - 1 + 1;
@@ -17,7 +17,7 @@ public sealed class EmbeddingStageTests(L1Library fixture)
     [CorpusFact]
     public void Every_decodable_photo_has_a_unit_embedding_with_the_models_dimensions()
     {
-        var rows = library.Query<(long PhotoId, string Model, long Dimensions, byte[] Vector)>(
+        var rows = _library.Query<(long PhotoId, string Model, long Dimensions, byte[] Vector)>(
             "SELECT photo_id, model, dimensions, vector FROM photo_embeddings");
 
         Assert.Equal(DecodablePhotos, rows.Count);
@@ -36,7 +36,7 @@ public sealed class EmbeddingStageTests(L1Library fixture)
     public void Every_embedded_photo_has_five_ranked_labels_from_the_list_with_probabilities()
     {
         var labels = ZeroShotLabels.Everyday();
-        var rows = library.Query<(long PhotoId, string LabelList, long Rank, string Label, double Score)>(
+        var rows = _library.Query<(long PhotoId, string LabelList, long Rank, string Label, double Score)>(
             "SELECT photo_id, label_list, rank, label, score FROM photo_labels ORDER BY photo_id, rank");
 
         var byPhoto = rows.GroupBy(r => r.PhotoId).ToList();
@@ -57,11 +57,11 @@ public sealed class EmbeddingStageTests(L1Library fixture)
     [CorpusFact]
     public void The_photo_tags_view_lists_each_label_with_its_path()
     {
-        var tags = library.Query<(string Path, string Label, double Score)>("SELECT path, label, score FROM photo_tags WHERE rank = 1");
+        var tags = _library.Query<(string Path, string Label, double Score)>("SELECT path, label, score FROM photo_tags WHERE rank = 1");
 
         Assert.Equal(DecodablePhotos, tags.Count);
         Assert.Contains(tags, t => t.Path == fixture.TwinA);
-        Assert.All(tags, t => Assert.StartsWith(library.Inbox, t.Path, StringComparison.Ordinal));
+        Assert.All(tags, t => Assert.StartsWith(_library.Inbox, t.Path, StringComparison.Ordinal));
     }
 
     [CorpusFact]
@@ -71,14 +71,14 @@ public sealed class EmbeddingStageTests(L1Library fixture)
 
         Assert.Equal(listSize, fixture.LabelsBeforeRestart.Count);
         Assert.Equal(fixture.LabelsBeforeRestart, fixture.LabelsAfterRestart);
-        Assert.Equal(1, library.Scalar<long>(
+        Assert.Equal(1, _library.Scalar<long>(
             "SELECT count(*) FROM photo_embeddings e JOIN files f ON f.photo_id = e.photo_id WHERE f.path = @path", new { path = fixture.AfterRestart }));
     }
 
     [CorpusFact]
     public void A_photo_with_intact_exif_but_broken_pixels_fails_L1_with_the_decoders_error_after_L0_succeeded()
     {
-        var jobs = library.Query<(string Stage, string State, long Attempts, string? Error)>(
+        var jobs = _library.Query<(string Stage, string State, long Attempts, string? Error)>(
             "SELECT j.stage, j.state, j.attempts, j.last_error FROM jobs j JOIN files f ON f.photo_id = j.photo_id WHERE f.path = @path ORDER BY j.id",
             new { path = fixture.Corrupted });
 
@@ -90,8 +90,8 @@ public sealed class EmbeddingStageTests(L1Library fixture)
         // The decoder detail ("Corrupt JPEG data: ...") can be lost when another photo decodes at the same moment
         // (libvips keeps one error buffer per process), so only the stable part is asserted.
         Assert.Contains("cannot decode jpeg", embedding.Error, StringComparison.Ordinal);
-        Assert.Equal(0, library.Scalar<long>(
+        Assert.Equal(0, _library.Scalar<long>(
             "SELECT count(*) FROM photo_embeddings e JOIN files f ON f.photo_id = e.photo_id WHERE f.path = @path", new { path = fixture.Corrupted }));
-        Assert.Equal(DecodablePhotos, library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'embedding' AND state = 'done'"));
+        Assert.Equal(DecodablePhotos, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'embedding' AND state = 'done'"));
     }
 }

@@ -5,12 +5,12 @@ namespace PrivateVlm.Tests.Embeddings.Pipeline;
 
 public sealed class ImageEncodeBatcherTests(TinyClipFixture fixture) : IClassFixture<TinyClipFixture>
 {
-    private readonly ClipModel model = fixture.Model;
+    private readonly ClipModel _model = fixture.Model;
 
     private float[] Photo(int seed)
     {
         var random = new Random(seed);
-        var size = model.Images.ImageSize;
+        var size = _model.Images.ImageSize;
         return Enumerable.Range(0, 3 * size * size).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
     }
 
@@ -28,7 +28,7 @@ public sealed class ImageEncodeBatcherTests(TinyClipFixture fixture) : IClassFix
                 releaseFirstCall.Wait(TimeSpan.FromSeconds(10)); // hold the encoder busy while others queue
             }
 
-            return model.Images;
+            return _model.Images;
         }, maxBatch: 4);
         var photos = Enumerable.Range(0, 5).Select(Photo).ToList();
 
@@ -41,7 +41,7 @@ public sealed class ImageEncodeBatcherTests(TinyClipFixture fixture) : IClassFix
         Assert.Equal(2, batcher.Batches); // one lone photo, then the four that queued behind it
         for (var i = 0; i < photos.Count; i++)
         {
-            var alone = model.Images.Encode(photos[i], 1)[0];
+            var alone = _model.Images.Encode(photos[i], 1)[0];
             Assert.All(alone.Zip(results[i]), p => Assert.Equal(p.First, p.Second, 1e-5f));
         }
     }
@@ -49,11 +49,11 @@ public sealed class ImageEncodeBatcherTests(TinyClipFixture fixture) : IClassFix
     [Fact]
     public async Task A_failed_encode_fails_the_photos_in_it_and_the_batcher_keeps_working()
     {
-        using var batcher = new ImageEncodeBatcher(() => model.Images, maxBatch: 4);
+        using var batcher = new ImageEncodeBatcher(() => _model.Images, maxBatch: 4);
 
         await Assert.ThrowsAsync<ArgumentException>(() => batcher.EncodeAsync(new float[7], CancellationToken.None));
         var ok = await batcher.EncodeAsync(Photo(1), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(model.Folder.EmbedDimensions, ok.Length);
+        Assert.Equal(_model.Folder.EmbedDimensions, ok.Length);
     }
 }

@@ -18,11 +18,11 @@ public sealed class L1Library : IAsyncLifetime
     // Taken 2006-2008, all before the GPS photos (2008-10-22), none with GPS.
     public static readonly string[] OlderPhotos = ["Canon_40D.jpg", "Nikon_D70.jpg", "Olympus_C8080WZ.jpg"];
 
-    private readonly TempFolder models = new();
+    private readonly TempFolder _models = new();
 
     public TempLibrary Library { get; } = new();
 
-    public string ModelFolder => Path.Combine(models.Path, Model);
+    public string ModelFolder => Path.Combine(_models.Path, Model);
 
     public Dictionary<string, string?> Settings => new() { ["Embeddings:ModelPath"] = ModelFolder };
 
@@ -87,7 +87,7 @@ public sealed class L1Library : IAsyncLifetime
     public Task DisposeAsync()
     {
         Library.Dispose();
-        models.Dispose();
+        _models.Dispose();
         return Task.CompletedTask;
     }
 }

@@ -8,26 +8,26 @@ namespace PrivateVlm.Tests.Embeddings.Pipeline;
 /// <summary>Without a CLIP model L0 keeps working, L1 gets no jobs, and status and search say why.</summary>
 public sealed class NotConfiguredTests : IDisposable
 {
-    private readonly TempLibrary library = new();
-    private readonly TempFolder models = new();
+    private readonly TempLibrary _library = new();
+    private readonly TempFolder _models = new();
 
-    private string MissingModel => Path.Combine(models.Path, "ViT-B-32__openai");
+    private string MissingModel => Path.Combine(_models.Path, "ViT-B-32__openai");
 
     [CorpusFact]
     public async Task Without_a_model_every_photo_gets_L0_no_L1_jobs_exist_and_status_says_why()
     {
-        await using (var daemon = await InProcessDaemon.StartAsync(library, new Dictionary<string, string?> { ["Embeddings:ModelPath"] = MissingModel }))
+        await using (var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Embeddings:ModelPath"] = MissingModel }))
         {
             var photos = PhotoFactory.CorpusJpegs().Take(3).ToList();
             foreach (var photo in photos)
             {
-                library.Drop(photo);
+                _library.Drop(photo);
             }
 
             await Eventually.AssertAsync(
-                () => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photos.Count, "L0 for every photo");
-            Assert.Equal(photos.Count, library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
-            Assert.Equal(0, library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'embedding'"));
+                () => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == photos.Count, "L0 for every photo");
+            Assert.Equal(photos.Count, _library.Scalar<long>("SELECT count(*) FROM photo_metadata"));
+            Assert.Equal(0, _library.Scalar<long>("SELECT count(*) FROM jobs WHERE stage = 'embedding'"));
 
             var stage = daemon.Services.GetRequiredService<StageCatalog>()["embedding"];
             Assert.False(stage.IsConfigured);
@@ -35,12 +35,12 @@ public sealed class NotConfiguredTests : IDisposable
         }
 
         var (exit, stdout, stderr) = await CliRun.RunAsync(
-            new Dictionary<string, string> { ["PRIVATEVLM__Embeddings__ModelPath"] = MissingModel }, "status", "--db", library.DatabasePath);
+            new Dictionary<string, string> { ["PRIVATEVLM__Embeddings__ModelPath"] = MissingModel }, "status", "--db", _library.DatabasePath);
         Assert.True(exit == 0, stderr);
         Assert.Contains($"stage embedding: not configured (CLIP model folder {MissingModel} does not exist", stdout, StringComparison.Ordinal);
 
         var (searchExit, _, searchError) = await CliRun.RunAsync(
-            new Dictionary<string, string> { ["PRIVATEVLM__Embeddings__ModelPath"] = MissingModel }, "search", "a dog", "--db", library.DatabasePath);
+            new Dictionary<string, string> { ["PRIVATEVLM__Embeddings__ModelPath"] = MissingModel }, "search", "a dog", "--db", _library.DatabasePath);
         Assert.Equal(1, searchExit);
         Assert.Contains("Search needs the L1 CLIP model, which is not configured", searchError, StringComparison.Ordinal);
     }
@@ -48,16 +48,16 @@ public sealed class NotConfiguredTests : IDisposable
     [CorpusFact]
     public async Task With_a_model_but_no_embeddings_yet_search_says_so()
     {
-        var folder = TinyClipModel.Write(Path.Combine(models.Path, "Tiny-CLIP"));
+        var folder = TinyClipModel.Write(Path.Combine(_models.Path, "Tiny-CLIP"));
         // A library whose daemon has run without L1: the database exists but holds no embedding.
-        await using (var daemon = await InProcessDaemon.StartAsync(library, new Dictionary<string, string?> { ["Embeddings:ModelPath"] = MissingModel }))
+        await using (var daemon = await InProcessDaemon.StartAsync(_library, new Dictionary<string, string?> { ["Embeddings:ModelPath"] = MissingModel }))
         {
-            library.Drop(PhotoFactory.CorpusJpegs()[0]);
-            await Eventually.AssertAsync(() => library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "L0 done");
+            _library.Drop(PhotoFactory.CorpusJpegs()[0]);
+            await Eventually.AssertAsync(() => _library.CountOrZero("SELECT count(*) FROM jobs WHERE stage = 'metadata' AND state = 'done'") == 1, "L0 done");
         }
 
         var (exit, _, stderr) = await CliRun.RunAsync(
-            new Dictionary<string, string> { ["PRIVATEVLM__Embeddings__ModelPath"] = folder }, "search", "a dog", "--db", library.DatabasePath);
+            new Dictionary<string, string> { ["PRIVATEVLM__Embeddings__ModelPath"] = folder }, "search", "a dog", "--db", _library.DatabasePath);
 
         Assert.Equal(1, exit);
         Assert.Contains("No photo has a Tiny-CLIP embedding yet", stderr, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class NotConfiguredTests : IDisposable
 
     public void Dispose()
     {
-        library.Dispose();
-        models.Dispose();
+        _library.Dispose();
+        _models.Dispose();
     }
 }

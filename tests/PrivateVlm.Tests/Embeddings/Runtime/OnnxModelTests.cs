@@ -11,9 +11,9 @@ public sealed class OnnxModelTests : IDisposable
 {
     private static readonly OnnxSessionOptions CpuOnly = new() { PreferCoreML = false };
 
-    private readonly TempFolder temp = new();
+    private readonly TempFolder _temp = new();
 
-    public void Dispose() => temp.Dispose();
+    public void Dispose() => _temp.Dispose();
 
     private static OrtValue Floats(float[] data, params long[] shape) => OrtValue.CreateTensorValueFromMemory(data, shape);
 
@@ -23,7 +23,7 @@ public sealed class OnnxModelTests : IDisposable
     [InlineData(8)]
     public void Dense_model_matches_the_reference_computation_for_each_batch_size(int batch)
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"));
+        var model = TinyModels.Dense(_temp.File("dense.onnx"));
         using var session = OnnxModel.Open(model.Path, CpuOnly);
         var x = Enumerable.Range(0, batch * model.Inputs).Select(i => (float)Math.Cos(i) * 2).ToArray();
 
@@ -42,7 +42,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Batch_entries_are_independent_of_each_other()
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"));
+        var model = TinyModels.Dense(_temp.File("dense.onnx"));
         using var session = OnnxModel.Open(model.Path, CpuOnly);
         var x = Enumerable.Range(0, 4 * model.Inputs).Select(i => (float)Math.Sin(i)).ToArray();
 
@@ -58,7 +58,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Session_reports_declared_inputs_and_outputs_with_dynamic_batch()
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"), inputs: 5, outputs: 2);
+        var model = TinyModels.Dense(_temp.File("dense.onnx"), inputs: 5, outputs: 2);
         using var session = OnnxModel.Open(model.Path, CpuOnly);
 
         var input = Assert.Single(session.Inputs);
@@ -73,7 +73,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Integer_inputs_and_outputs_round_trip()
     {
-        var path = TinyModels.IntegerSum(temp.File("ints.onnx"));
+        var path = TinyModels.IntegerSum(_temp.File("ints.onnx"));
         using var session = OnnxModel.Open(path, CpuOnly);
         long[] a = [1, -2, 3_000_000_000, 4, 5, 6, 7, 8];
         int[] b = [10, 20, 30, 40, -50, 60, 70, 80];
@@ -97,7 +97,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Wrong_input_name_is_a_clear_error_naming_the_real_input()
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"));
+        var model = TinyModels.Dense(_temp.File("dense.onnx"));
         using var session = OnnxModel.Open(model.Path, CpuOnly);
         using var input = Floats(new float[4], 1, 4);
 
@@ -110,7 +110,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Wrong_shape_and_wrong_element_type_are_clear_errors()
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"));
+        var model = TinyModels.Dense(_temp.File("dense.onnx"));
         using var session = OnnxModel.Open(model.Path, CpuOnly);
         using var wide = Floats(new float[10], 2, 5);
         using var flat = Floats(new float[4], 4);
@@ -126,7 +126,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Missing_model_file_is_a_file_not_found_error_with_the_path()
     {
-        var path = temp.File("nowhere/model.onnx");
+        var path = _temp.File("nowhere/model.onnx");
 
         var error = Assert.Throws<FileNotFoundException>(() => OnnxModel.Open(path, CpuOnly));
 
@@ -136,15 +136,15 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void Corrupt_and_truncated_model_files_are_model_errors_not_crashes()
     {
-        var random = temp.File("random.onnx");
+        var random = _temp.File("random.onnx");
         var bytes = new byte[4096];
         new Random(42).NextBytes(bytes);
         File.WriteAllBytes(random, bytes);
-        var valid = TinyModels.Dense(temp.File("dense.onnx")).Path;
-        var truncated = temp.File("truncated.onnx");
+        var valid = TinyModels.Dense(_temp.File("dense.onnx")).Path;
+        var truncated = _temp.File("truncated.onnx");
         var full = File.ReadAllBytes(valid);
         File.WriteAllBytes(truncated, full[..(full.Length / 2)]);
-        var empty = temp.File("empty.onnx");
+        var empty = _temp.File("empty.onnx");
         File.WriteAllBytes(empty, []);
 
         foreach (var path in new[] { random, truncated, empty })
@@ -163,7 +163,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public void CoreML_is_optional_and_falls_back_to_cpu_where_unavailable()
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"));
+        var model = TinyModels.Dense(_temp.File("dense.onnx"));
         using var session = OnnxModel.Open(model.Path, new OnnxSessionOptions { PreferCoreML = true });
 
         if (OrtEnv.Instance().GetAvailableProviders().Contains("CoreMLExecutionProvider"))
@@ -192,7 +192,7 @@ public sealed class OnnxModelTests : IDisposable
     [Fact]
     public async Task Concurrent_runs_on_one_session_give_the_same_answers()
     {
-        var model = TinyModels.Dense(temp.File("dense.onnx"));
+        var model = TinyModels.Dense(_temp.File("dense.onnx"));
         using var session = OnnxModel.Open(model.Path, CpuOnly with { IntraOpThreads = 1 });
         var x = Enumerable.Range(0, 3 * model.Inputs).Select(i => i * 0.1f).ToArray();
         var expected = model.Expected(x, 3);

@@ -12,15 +12,15 @@ namespace PrivateVlm.Tests.Embeddings.Search;
 [Collection(L1LibraryCollection.Name)]
 public sealed class SearchTests(L1Library fixture)
 {
-    private readonly TempLibrary library = fixture.Library;
+    private readonly TempLibrary _library = fixture.Library;
 
     private Dictionary<string, string> Environment => new() { ["PRIVATEVLM__Embeddings__ModelPath"] = fixture.ModelFolder };
 
-    private string[] GpsPaths => L1Library.GpsPhotos.Select(p => Path.Combine(library.Inbox, Path.GetFileName(p))).Order().ToArray();
+    private string[] GpsPaths => L1Library.GpsPhotos.Select(p => Path.Combine(_library.Inbox, Path.GetFileName(p))).Order().ToArray();
 
     private async Task<List<JsonElement>> CliAsync(params string[] args)
     {
-        var (exit, stdout, stderr) = await CliRun.RunAsync(Environment, [.. args, "--db", library.DatabasePath, "--json"]);
+        var (exit, stdout, stderr) = await CliRun.RunAsync(Environment, [.. args, "--db", _library.DatabasePath, "--json"]);
         Assert.True(exit == 0, $"privatevlm {string.Join(' ', args)} exited {exit}: {stderr}");
         return JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
     }
@@ -29,7 +29,7 @@ public sealed class SearchTests(L1Library fixture)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Database:Path"] = library.DatabasePath,
+            ["Database:Path"] = _library.DatabasePath,
             ["Embeddings:ModelPath"] = fixture.ModelFolder,
         }).Build();
         return new ServiceCollection().AddLogging().AddPhotoLibrary(configuration).AddEmbeddings(configuration)
@@ -41,7 +41,7 @@ public sealed class SearchTests(L1Library fixture)
     {
         var hits = await CliAsync("search", "a dog on a beach", "--limit", "50");
 
-        var embedded = library.Scalar<long>("SELECT count(*) FROM photo_embeddings");
+        var embedded = _library.Scalar<long>("SELECT count(*) FROM photo_embeddings");
         Assert.Equal(embedded, hits.Count);
         var scores = hits.Select(h => h.GetProperty("score").GetSingle()).ToList();
         Assert.Equal(scores.OrderDescending(), scores);
@@ -61,8 +61,8 @@ public sealed class SearchTests(L1Library fixture)
     public async Task Two_files_with_identical_pixels_but_different_bytes_are_each_others_best_match()
     {
         Assert.NotEqual(
-            library.Scalar<long>("SELECT photo_id FROM files WHERE path = @p", new { p = fixture.TwinA }),
-            library.Scalar<long>("SELECT photo_id FROM files WHERE path = @p", new { p = fixture.TwinB }));
+            _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @p", new { p = fixture.TwinA }),
+            _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @p", new { p = fixture.TwinB }));
 
         var fromA = await CliAsync("similar", fixture.TwinA, "--limit", "3");
         var fromB = await Service().SimilarAsync(fixture.TwinB, 3, SearchFilters.None, CancellationToken.None);
@@ -77,7 +77,7 @@ public sealed class SearchTests(L1Library fixture)
     [CorpusFact]
     public async Task A_photo_id_works_in_place_of_a_path()
     {
-        var id = library.Scalar<long>("SELECT photo_id FROM files WHERE path = @p", new { p = fixture.TwinA });
+        var id = _library.Scalar<long>("SELECT photo_id FROM files WHERE path = @p", new { p = fixture.TwinA });
 
         var hits = await Service().SimilarAsync(id.ToString(System.Globalization.CultureInfo.InvariantCulture), 1, SearchFilters.None, CancellationToken.None);
 
@@ -108,8 +108,8 @@ public sealed class SearchTests(L1Library fixture)
     [CorpusFact]
     public async Task An_unknown_photo_or_a_bad_filter_is_a_clear_error()
     {
-        var (unknownExit, _, unknownError) = await CliRun.RunAsync(Environment, "similar", "/nowhere/photo.jpg", "--db", library.DatabasePath);
-        var (badExit, _, badError) = await CliRun.RunAsync(Environment, "search", "x", "--near", "95,0,1", "--db", library.DatabasePath);
+        var (unknownExit, _, unknownError) = await CliRun.RunAsync(Environment, "similar", "/nowhere/photo.jpg", "--db", _library.DatabasePath);
+        var (badExit, _, badError) = await CliRun.RunAsync(Environment, "search", "x", "--near", "95,0,1", "--db", _library.DatabasePath);
 
         Assert.Equal(1, unknownExit);
         Assert.Contains("neither a file the daemon has seen", unknownError, StringComparison.Ordinal);

@@ -25,7 +25,7 @@ public sealed class ModelServerFaultTests : IDisposable
 
     [CorpusTheory]
     [MemberData(nameof(RecoverableFaults))]
-    public async Task EveryPhotoIsDescribedDespite(string fault, string[] serverArguments, int timeoutMs)
+    public async Task Every_photo_is_described_despite(string fault, string[] serverArguments, int timeoutMs)
     {
         // A scripted fault is injected once health's one-token warm-up has found the server ready, so the fault meets
         // photo calls; start-up faults (refused, loading) are the server's own state from the start.
@@ -69,7 +69,7 @@ public sealed class ModelServerFaultTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task OutputThatStaysUnusableFailsThePhotoWithTheRawTextKept()
+    public async Task Output_that_stays_unusable_fails_the_photo_with_the_raw_text_kept()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "10", "--fault", "invalid-json");
         await using var daemon = await InProcessDaemon.StartAsync(_library, StageSettings.Tiers(server.BaseUri, server.BaseUri));
@@ -94,7 +94,7 @@ public sealed class ModelServerFaultTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task AServerThatCrashesMidRequestAndComesBackLosesNothing()
+    public async Task A_server_that_crashes_mid_request_and_comes_back_loses_nothing()
     {
         var first = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "10", "--fault", "crash-mid-request:once");
         await using var daemon = await InProcessDaemon.StartAsync(_library, StageSettings.Tiers(first.BaseUri, null, TimeSpan.FromSeconds(2), retries: 1));

@@ -9,7 +9,7 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [CorpusFact]
-    public async Task AMirroredCopyInheritsItsRepresentativesDescriptionsWithoutAModelCall()
+    public async Task A_mirrored_copy_inherits_its_representatives_descriptions_without_a_model_call()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         await using var daemon = await InProcessDaemon.StartAsync(_library, StageSettings.Tiers(server.BaseUri, server.BaseUri));
@@ -56,7 +56,7 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task AMemberFollowsItsRepresentativeWhenTheRepresentativeIsDescribedAgain()
+    public async Task A_member_follows_its_representative_when_the_representative_is_described_again()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         var tiers = StageSettings.Tiers(server.BaseUri, server.BaseUri);
@@ -92,7 +92,7 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task RegroupingWithStricterThresholdsGivesASplitPhotoItsOwnAnalysisAndLosesNothing()
+    public async Task Regrouping_with_stricter_thresholds_gives_a_split_photo_its_own_analysis_and_loses_nothing()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "20");
         var tiers = StageSettings.Tiers(server.BaseUri, server.BaseUri);
@@ -140,7 +140,7 @@ public sealed class NearDuplicateInheritanceTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task ARepresentativeDeletedBeforeItWasDescribedHandsItsGroupToThePhotosLeft()
+    public async Task A_representative_deleted_before_it_was_described_hands_its_group_to_the_photos_left()
     {
         // Grouped before any VLM tier is set up, then the representative is culled (deleted): the common "import a
         // burst, delete the bad frames" before the slow tiers reached it.

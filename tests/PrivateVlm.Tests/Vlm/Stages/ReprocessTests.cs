@@ -14,7 +14,7 @@ public sealed class ReprocessTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [CorpusFact]
-    public async Task AnOutdatedPromptVersionRequeuesOnlyTheAffectedPhotos()
+    public async Task An_outdated_prompt_version_requeues_only_the_affected_photos()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "10");
         var settings = StageSettings.Tiers(server.BaseUri, null);

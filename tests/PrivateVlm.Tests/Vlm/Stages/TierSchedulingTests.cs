@@ -13,7 +13,7 @@ public sealed class TierSchedulingTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [Fact]
-    public void DeepLeavesAQuickSlotFreeOnASharedServer()
+    public void Deep_leaves_a_quick_slot_free_on_a_shared_server()
     {
         var shared = TierOptions.QuickDefaults with { Endpoints = ["http://127.0.0.1:8086"], Concurrency = 4 };
         var deep = TierOptions.DeepDefaults with { Endpoints = ["http://127.0.0.1:8086"], Concurrency = 4 };
@@ -30,7 +30,7 @@ public sealed class TierSchedulingTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task ANewPhotoGetsItsQuickRowWhileADeepBacklogIsInFlight()
+    public async Task A_new_photo_gets_its_quick_row_while_a_deep_backlog_is_in_flight()
     {
         const int serviceMs = 1500;
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", serviceMs.ToString(System.Globalization.CultureInfo.InvariantCulture));

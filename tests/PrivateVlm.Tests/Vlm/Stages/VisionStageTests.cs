@@ -13,7 +13,7 @@ public sealed class VisionStageTests : IDisposable
     private readonly TempLibrary _library = new();
 
     [CorpusFact]
-    public async Task JpegAndIphoneHeicGetQuickAndDeepRowsWithTimingsAndTheLadderSize()
+    public async Task JPEG_and_iPhone_HEIC_get_quick_and_deep_rows_with_timings_and_the_ladder_size()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "4", "--service-ms", "20");
         await using var daemon = await InProcessDaemon.StartAsync(_library, StageSettings.Tiers(server.BaseUri, server.BaseUri));
@@ -86,7 +86,7 @@ public sealed class VisionStageTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task DisabledTiersGetNoJobsAndEnablingThemLaterBackfills()
+    public async Task Disabled_tiers_get_no_jobs_and_enabling_them_later_backfills()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2", "--service-ms", "10");
         await using (var daemon = await InProcessDaemon.StartAsync(_library))
@@ -115,7 +115,7 @@ public sealed class VisionStageTests : IDisposable
     }
 
     [CorpusFact]
-    public async Task ANonLoopbackEndpointIsNotConfiguredAndReceivesNothing()
+    public async Task A_non_loopback_endpoint_is_not_configured_and_receives_nothing()
     {
         await using var server = await FakeModelServerProcess.StartAsync("--slots", "2");
         var remote = new UriBuilder(server.BaseUri) { Host = "10.255.255.1" }.Uri;
