@@ -35,7 +35,11 @@ public sealed class ImagingTestContext : IDisposable
     }
 
     /// <summary>Pearson correlation of two equally long pixel arrays: 1 = same picture, ~0 = unrelated.</summary>
-    public static double Correlation(byte[] a, byte[] b)
+    public static double Correlation(byte[] a, byte[] b) =>
+        Correlation(Array.ConvertAll(a, x => (float)x), Array.ConvertAll(b, x => (float)x));
+
+    /// <summary>The same for tensors and other float pixels.</summary>
+    public static double Correlation(float[] a, float[] b)
     {
         Assert.Equal(a.Length, b.Length);
         double meanA = a.Average(x => (double)x), meanB = b.Average(x => (double)x);

@@ -132,7 +132,7 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
 
         // The tensor resized from the working image against the one decoded straight to 224 px.
         var meanDifference = tensor.Zip(ownTensor, (a, b) => Math.Abs(a - b)).Average();
-        var tensorCorrelation = Correlation(tensor, ownTensor);
+        var tensorCorrelation = ImagingTestContext.Correlation(tensor, ownTensor);
         output.WriteLine($"{Path.GetFileName(path)}: tensor mean |diff| {meanDifference:F4}, r = {tensorCorrelation:F5}; " +
                          $"JPEG r = {jpegCorrelation:F5}; pHash {hashes.DctDistance(ownHashes)}, dHash {hashes.DifferenceDistance(ownHashes)}, " +
                          $"centre {hashes.TiltedDistance(ownHashes)} bits");
@@ -150,21 +150,6 @@ public sealed class WorkingImageTests(ITestOutputHelper output) : IDisposable
         await File.WriteAllBytesAsync(file, image.Jpeg);
         var header = await _direct.Preparation.ReadHeaderAsync(file, default);
         return await _direct.Preparation.GrayscaleThumbnailAsync(file, header.Width, header.Height, default);
-    }
-
-    private static double Correlation(float[] a, float[] b)
-    {
-        double meanA = a.Average(x => (double)x), meanB = b.Average(x => (double)x);
-        double cov = 0, varA = 0, varB = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            double da = a[i] - meanA, db = b[i] - meanB;
-            cov += da * db;
-            varA += da * da;
-            varB += db * db;
-        }
-
-        return cov / Math.Sqrt(varA * varB);
     }
 
     /// <summary>As the daemon wires it: both tiers enabled at the default budget.</summary>
