@@ -246,9 +246,15 @@ internal static class JpegXlCodec
     {
         // Loads libvips the way the daemon chooses it (system first, else the bundled one), then asks for both sides.
         _ = ImagingDiagnostics.Probe(new ImagingOptions());
-        return NetVips.NetVips.TypeFind("VipsOperation", "jxlsave") != IntPtr.Zero
-               && NetVips.NetVips.TypeFind("VipsOperation", "jxlload") != IntPtr.Zero;
+        return HasLoaderAndSaver();
     });
+
+    // Its own method: compiling one that names a NetVips type runs NetVips' start-up, which loads libvips by its bare
+    // name (the system one), before the daemon's choice above could load the chosen library.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool HasLoaderAndSaver() =>
+        NetVips.NetVips.TypeFind("VipsOperation", "jxlsave") != IntPtr.Zero
+        && NetVips.NetVips.TypeFind("VipsOperation", "jxlload") != IntPtr.Zero;
 
     public static bool Available => Probe.Value;
 }
