@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using PrivateVlm.ModelHost.Engine;
 using PrivateVlm.ModelHost.Http;
@@ -24,21 +25,20 @@ public static partial class ModelHostRun
             return 2;
         }
 
-        HttpListener listener;
+        var endpoint = new ModelHostEndpoint(options, logger, time);
+        WebApplication site;
         try
         {
-            listener = ModelHostEndpoint.Listen(options);
+            site = await endpoint.StartAsync(stoppingToken);
         }
-        catch (HttpListenerException e)
+        catch (IOException e)
         {
             LogRefused(logger, $"cannot listen on {options.Host}:{options.Port}: {e.Message}");
             return 2;
         }
 
-        using (listener)
+        await using (site)
         {
-            var endpoint = new ModelHostEndpoint(options, logger, time);
-            var serving = endpoint.RunAsync(listener, stoppingToken);
             LogListening(logger, options.Host, options.Port, options.ModelId);
 
             NativeLogRouting.RouteLlama(loggers.CreateLogger("PrivateVlm.ModelHost.Native"), NativeLinesPerSecond, time);
@@ -57,13 +57,13 @@ public static partial class ModelHostRun
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                await serving;
+                await site.StopAsync(CancellationToken.None);
                 return 0;
             }
             catch (Exception e)
             {
                 LogLoadFailed(logger, e.Message, e);
-                listener.Stop();
+                await site.StopAsync(CancellationToken.None);
                 return 1;
             }
 
@@ -72,12 +72,26 @@ public static partial class ModelHostRun
                 await using var loop = new InferenceLoop(model, logger, time);
                 endpoint.Ready(model, loop);
                 LogReady(logger, options.ModelId, options.Parallel, options.SlotContext);
-                await serving;
+                await StoppedAsync(stoppingToken);
                 LogStopping(logger);
+
+                // Requests in flight see the stop and end (an answer, or 503 "stopping") before the engine goes.
+                await site.StopAsync(CancellationToken.None);
             }
         }
 
         return 0;
+    }
+
+    private static async Task StoppedAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Why these options cannot run, or null.</summary>

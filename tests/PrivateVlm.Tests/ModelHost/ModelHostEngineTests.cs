@@ -165,6 +165,38 @@ public sealed class ModelHostLifecycleTests
         Assert.True(exitCode == 0, $"exit {exitCode}\n{host.Output}");
     }
 
+    [TinyModelFact]
+    public async Task Clients_knocking_while_the_host_starts_listening_never_take_it_down()
+    {
+        // As the daemon's supervisor does from the moment it spawns a host, only harder: a connection landing while the
+        // listener starts is what killed a host built on HttpListener.
+        await using var host = ModelHostProcess.Start();
+        using var stop = new CancellationTokenSource();
+        var knocks = 0;
+        var knocking = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested && !host.HasExited)
+            {
+                try
+                {
+                    using var client = new System.Net.Sockets.TcpClient();
+                    await client.ConnectAsync(System.Net.IPAddress.Loopback, host.Port, stop.Token);
+                    knocks++;
+                }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException)
+                {
+                }
+            }
+        });
+
+        await host.WaitUntilReadyAsync();
+        await stop.CancelAsync();
+        await knocking;
+
+        Assert.True(knocks > 0, "no connection reached the host while it started");
+        Assert.Equal(0, await host.TerminateAsync());
+    }
+
     [Fact]
     public async Task A_non_loopback_host_is_refused_before_anything_loads()
     {

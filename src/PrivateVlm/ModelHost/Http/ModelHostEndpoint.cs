@@ -1,5 +1,7 @@
-using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using PrivateVlm.ModelHost.Engine;
 using PrivateVlm.ModelHost.Grammar;
@@ -9,15 +11,15 @@ namespace PrivateVlm.ModelHost.Http;
 /// <summary>
 /// The host's loopback HTTP side, llama-server's subset: GET /health, GET /v1/models, POST /v1/chat/completions, and
 /// GET /props and /slots for the supervisor's busy check. Every route answers 503 "Loading model" until the model is
-/// loaded. A plain HttpListener like Health/HealthHttpEndpoint: one client (the daemon) on loopback needs no web
-/// framework, and the executable keeps needing only the base .NET runtime.
+/// loaded. Kestrel, as the viewer uses: .NET's HttpListener on Linux and macOS dies in Start() when a client connects
+/// while it starts (dotnet/corefx#35191), which the daemon's supervisor, polling /health from the moment it spawns the
+/// host, made happen, and it drops kept-alive connections a client is about to reuse.
 /// </summary>
 public sealed partial class ModelHostEndpoint(ModelHostOptions options, ILogger logger, TimeProvider time)
 {
     /// <summary>A 1024-px JPEG is ~0.3 MB as base64; 64 MB leaves room for a PNG at the deep tier's budget.</summary>
     private const int MaxBodyBytes = 64 * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly DateTimeOffset _created = time.GetUtcNow();
     private volatile InferenceLoop? _loop;
     private VisionModel? _model;
@@ -29,88 +31,61 @@ public sealed partial class ModelHostEndpoint(ModelHostOptions options, ILogger 
         _loop = loop;
     }
 
-    /// <summary>Answers until <paramref name="stoppingToken"/> fires, then waits for the requests in flight.</summary>
-    /// <exception cref="HttpListenerException">The port is taken or cannot be bound.</exception>
-    public async Task RunAsync(HttpListener listener, CancellationToken stoppingToken)
+    /// <summary>Listens on the loopback port and answers until the returned site is stopped; requests in flight when
+    /// <paramref name="stoppingToken"/> fires are answered 503 "stopping" or finish, and stopping waits for them.</summary>
+    /// <exception cref="IOException">The port is taken or cannot be bound.</exception>
+    public async Task<WebApplication> StartAsync(CancellationToken stoppingToken)
     {
-        await using (stoppingToken.Register(listener.Stop))
+        var address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException && stoppingToken.IsCancellationRequested)
-                {
-                    break;
-                }
-
-                var task = AnswerAsync(context, stoppingToken);
-                _inFlight.TryAdd(task, 0);
-                _ = task.ContinueWith(t => _inFlight.TryRemove(t, out _), TaskScheduler.Default);
-            }
-        }
-
-        await Task.WhenAll(_inFlight.Keys);
+            k.Listen(address, options.Port);
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // ReadBodyAsync answers 413 in llama-server's shape
+        });
+        var site = builder.Build();
+        site.Run(context => AnswerAsync(context, stoppingToken));
+        await site.StartAsync(CancellationToken.None);
+        return site;
     }
 
-    public static HttpListener Listen(ModelHostOptions options)
+    private async Task AnswerAsync(HttpContext context, CancellationToken stoppingToken)
     {
-        var host = IPAddress.TryParse(options.Host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"[{address}]"
-            : options.Host == "localhost" ? "127.0.0.1" : options.Host;
-        var listener = new HttpListener();
-        listener.Prefixes.Add($"http://{host}:{options.Port}/");
-        listener.Start();
-        return listener;
-    }
-
-    private async Task AnswerAsync(HttpListenerContext context, CancellationToken stoppingToken)
-    {
-        // Off the accept loop at once: a completion takes seconds and other requests must still be answered.
-        await Task.Yield();
-        using var response = context.Response;
         var (status, body) = (404, LlamaServerBodies.Error(404, "File Not Found", "not_found_error"));
         try
         {
             (status, body) = await RouteAsync(context.Request, stoppingToken);
         }
-        catch (Exception e)
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
-            LogUnexpected(logger, context.Request.Url?.AbsolutePath ?? "?", e);
+            LogUnexpected(logger, context.Request.Path.Value ?? "?", e);
             (status, body) = (500, LlamaServerBodies.Error(500, e.Message, "server_error"));
         }
 
         try
         {
-            response.StatusCode = status;
-            response.ContentType = "application/json; charset=utf-8";
-            // One connection per request: HttpListener's managed implementation times out a kept-alive connection
-            // waiting for its next request, and a client reusing it at that moment loses the request ("response ended
-            // prematurely", "broken pipe": 3 times in ~150 benchmark requests). A loopback connect costs far less than
-            // one photo's seconds of inference.
-            response.KeepAlive = false;
-            response.ContentLength64 = body.Length;
-            await response.OutputStream.WriteAsync(body, CancellationToken.None);
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json; charset=utf-8";
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, CancellationToken.None);
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away; nothing to tell it.
         }
     }
 
-    private async Task<(int, byte[])> RouteAsync(HttpListenerRequest request, CancellationToken stoppingToken)
+    private async Task<(int, byte[])> RouteAsync(HttpRequest request, CancellationToken stoppingToken)
     {
-        var path = request.Url?.AbsolutePath.TrimEnd('/') ?? "";
+        var path = request.Path.Value?.TrimEnd('/') ?? "";
         var loop = _loop;
         if (loop is null || _model is null)
         {
             return (503, LlamaServerBodies.Loading);
         }
 
-        return (request.HttpMethod, path) switch
+        return (request.Method, path) switch
         {
             ("GET", "/health") => (200, LlamaServerBodies.Ok),
             ("GET", "/v1/models" or "/models") => (200, LlamaServerBodies.Models(options.ModelId, _created)),
@@ -122,15 +97,15 @@ public sealed partial class ModelHostEndpoint(ModelHostOptions options, ILogger 
         };
     }
 
-    private (int, byte[]) Slots(HttpListenerRequest request, InferenceLoop loop)
+    private (int, byte[]) Slots(HttpRequest request, InferenceLoop loop)
     {
         var processing = loop.ActiveCount;
-        return request.QueryString["fail_on_no_slot"] == "1" && processing >= options.Parallel
+        return request.Query["fail_on_no_slot"] == "1" && processing >= options.Parallel
             ? (503, LlamaServerBodies.Error(503, "no slot available", "unavailable_error"))
             : (200, LlamaServerBodies.Slots(options.Parallel, processing));
     }
 
-    private async Task<(int, byte[])> CompleteAsync(HttpListenerRequest request, InferenceLoop loop, VisionModel model, CancellationToken stoppingToken)
+    private async Task<(int, byte[])> CompleteAsync(HttpRequest request, InferenceLoop loop, VisionModel model, CancellationToken stoppingToken)
     {
         var body = await ReadBodyAsync(request, stoppingToken);
         if (body is null)
@@ -174,17 +149,17 @@ public sealed partial class ModelHostEndpoint(ModelHostOptions options, ILogger 
         }
     }
 
-    private static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, CancellationToken cancellationToken)
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength64 > MaxBodyBytes)
+        if (request.ContentLength > MaxBodyBytes)
         {
             return null;
         }
 
-        using var buffer = new MemoryStream(request.ContentLength64 > 0 ? (int)request.ContentLength64 : 64 * 1024);
+        using var buffer = new MemoryStream(request.ContentLength is long length and > 0 ? (int)length : 64 * 1024);
         var chunk = new byte[81920];
         int read;
-        while ((read = await request.InputStream.ReadAsync(chunk, cancellationToken)) > 0)
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
             if (buffer.Length + read > MaxBodyBytes)
             {
